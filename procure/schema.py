@@ -1,0 +1,292 @@
+"""The data contract: pydantic models of an instance and of the hardware catalogs it references.
+
+Every field carries its unit in its description. Units used throughout:
+
+* compute: H100-equivalents (H100e) per workload — one H100 SXM's sustained throughput on that workload;
+* power: MW at the meter (PUE included) for sites, kW of IT load per accelerator unit;
+* money: $M for totals and budgets, k$ per accelerator unit, $ per unit-hour for leases and rentals;
+* time: calendar quarters written ``YYYYQn``.
+
+Shape checks (types, ranges, required keys) live here; checks that need the whole instance (references
+between objects, quarters inside the horizon, probabilities) live in :mod:`procure.validation`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from procure.quarters import QUARTER_PATTERN
+
+Quarter = Annotated[str, Field(pattern=QUARTER_PATTERN, description="Calendar quarter, e.g. 2027Q3.")]
+Identifier = Annotated[
+    str,
+    Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
+          description="Identifier: letters, digits, '_', '-', '.'."),
+]
+NonNegative = Annotated[float, Field(ge=0)]
+Fraction = Annotated[float, Field(ge=0, le=1)]
+
+Steps = float | dict[Quarter, NonNegative]
+"""A quantity over time: a constant, or a step function ``{quarter: value}`` whose value holds from its
+quarter until the next key (zero before the first key)."""
+
+
+class Strict(BaseModel):
+    """Base for every schema model: unknown keys are errors, so typos never pass silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(Strict):
+    id: Identifier = Field(description="Short key cited by provenance entries.")
+    title: str = Field(description="Publication or page title and publisher.")
+    url: str | None = Field(default=None, description="Where the figure can be read.")
+    date: str | None = Field(default=None, description="Publication date, free text (e.g. 2026-04).")
+
+
+class Provenance(Strict):
+    source: Identifier | None = Field(default=None, description="Id of an entry in `sources`.")
+    estimate: bool = Field(default=False, description="True when the value is an estimate, not a found figure.")
+    note: str = Field(default="", description="How the value was found or derived.")
+
+
+# --------------------------------------------------------------------------------------------- catalog
+class PricePath(Strict):
+    """Purchase price per unit over time: ``initial_kusd`` at the accelerator's first quarter, falling by
+    ``annual_decline`` per year (compounded per quarter), unless ``by_quarter`` gives explicit steps."""
+
+    initial_kusd: NonNegative = Field(description="k$ per unit in the first purchasable quarter.")
+    annual_decline: float = Field(default=0.0, ge=0, lt=1, description="Fractional price decline per year.")
+    by_quarter: dict[Quarter, NonNegative] | None = Field(
+        default=None, description="Explicit k$ per unit, step function by quarter; overrides the decline.")
+
+
+class Accelerator(Strict):
+    id: Identifier = Field(description="Catalog key referenced by instances.")
+    name: str = Field(description="Marketing name.")
+    vendor: Identifier = Field(description="Chip vendor (nvidia, amd, google); vendor-share limits use it.")
+    generation: str = Field(description="Architecture generation (hopper, blackwell, rubin, ...).")
+    first_quarter: Quarter = Field(description="First quarter it can be bought or leased.")
+    last_quarter: Quarter | None = Field(default=None, description="Last quarter it can be bought; none = open.")
+    throughput_h100e: dict[Identifier, NonNegative] = Field(
+        description="H100e per unit for each workload it can serve; a workload absent here is ineligible.")
+    max_workload_share: dict[Identifier, Fraction] = Field(
+        default_factory=dict,
+        description="Largest fraction of this accelerator's units that may serve a workload (e.g. a capped "
+                    "training share); absent = no cap.")
+    power_kw: NonNegative = Field(description="IT power per unit in kW, including its share of host and network.")
+    price: PricePath | None = Field(default=None, description="Purchase price path; none = not for sale.")
+    lifetime_quarters: int = Field(default=22, ge=1, le=80, description="Useful life in quarters.")
+    lot_size: int = Field(default=1, ge=1, description="Units per purchase lot (a rack or cluster).")
+    supply_cap_units: Steps | None = Field(
+        default=None, description="Most units the vendor can ship per quarter; none = no cap.")
+    provenance: dict[str, Provenance] = Field(
+        default_factory=dict, description="Provenance per field name of this entry.")
+
+
+class Catalog(Strict):
+    """A file under ``models/``: reusable accelerator specs with their sources."""
+
+    description: str = ""
+    sources: list[Source] = Field(default_factory=list)
+    accelerators: list[Accelerator] = Field(default_factory=list)
+
+
+# -------------------------------------------------------------------------------------------- instance
+class Horizon(Strict):
+    first_quarter: Quarter = Field(default="2026Q1", description="First planned quarter.")
+    last_quarter: Quarter = Field(default="2032Q4", description="Last planned quarter (inclusive).")
+    discount_rate: float = Field(default=0.08, ge=0, lt=1, description="Annual discount rate (fraction).")
+
+
+class Workload(Strict):
+    id: Identifier = Field(description="Workload key, e.g. training or inference.")
+    description: str = ""
+
+
+class DemandSpec(Strict):
+    """Demand of one workload in H100e (capacity needed on average during each quarter).
+
+    Either ``series`` (explicit values) or ``base`` with ``growth`` (``base * (1 + growth) ** (k / 4)`` in
+    the k-th quarter of the horizon)."""
+
+    series: list[NonNegative] | dict[Quarter, NonNegative] | None = Field(
+        default=None, description="H100e per quarter: a list covering the horizon, or {quarter: H100e} steps.")
+    base: NonNegative | None = Field(default=None, description="H100e in the first quarter of the horizon.")
+    growth: float | None = Field(default=None, gt=-1, description="Annual growth rate (1.0 = doubling yearly).")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> "DemandSpec":
+        if (self.series is None) == (self.base is None):
+            raise ValueError("give either 'series' or 'base' (with 'growth'), not both and not neither")
+        if self.base is not None and self.growth is None:
+            raise ValueError("'base' needs 'growth' (use 0 for flat demand)")
+        return self
+
+
+class Scenario(Strict):
+    """A leaf of the scenario tree. A scenario equals its parent before ``branch_quarter``: same decisions
+    (non-anticipativity) and the parent's demand; from that quarter on it has its own demand."""
+
+    id: Identifier
+    probability: Fraction = Field(description="Unconditional probability of this leaf; all sum to 1.")
+    parent: Identifier | None = Field(default=None, description="Scenario it branches from; none = root.")
+    branch_quarter: Quarter | None = Field(default=None, description="First quarter that differs from the parent.")
+    demand: dict[Identifier, DemandSpec] = Field(description="Demand per workload id.")
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _parent_and_branch(self) -> "Scenario":
+        if (self.parent is None) != (self.branch_quarter is None):
+            raise ValueError("'parent' and 'branch_quarter' go together: give both or neither")
+        return self
+
+
+class Expansion(Strict):
+    """New power at a site, built in integer blocks."""
+
+    block_mw: float = Field(gt=0, description="MW at the meter per block.")
+    max_blocks: int = Field(ge=0, description="Most blocks that can ever be started at this site.")
+    lead_quarters: int = Field(ge=0, description="Quarters from start to power-on (grid + construction).")
+    capex_musd_per_mw: NonNegative = Field(description="Facility and power capex, $M per MW, paid at start.")
+    earliest_start: Quarter | None = Field(default=None, description="First quarter a block can start.")
+    committed_starts: dict[Quarter, Annotated[int, Field(ge=0)]] = Field(
+        default_factory=dict, description="Blocks already started (fixed), by start quarter.")
+
+
+class Site(Strict):
+    id: Identifier
+    name: str = ""
+    location: str = ""
+    pue: float = Field(default=1.1, ge=1, le=3, description="Power usage effectiveness (meter / IT).")
+    electricity_usd_per_mwh: NonNegative = Field(description="Electricity price, $ per MWh at the meter.")
+    fixed_opex_musd_per_mw_year: NonNegative = Field(
+        default=0.0, description="Fixed operating cost per MW online per year, $M.")
+    power_online_mw: Steps = Field(default=0.0, description="Power online without new blocks, MW (steps).")
+    expansion: Expansion | None = Field(default=None, description="How new power can be added; none = no.")
+    facility_life_quarters: int = Field(
+        default=80, ge=1, description="Depreciation life of new power blocks for residual value, quarters.")
+
+
+class Purchase(Strict):
+    """An accelerator from the catalogs that may be bought for own sites, with instance overrides."""
+
+    accelerator: Identifier = Field(description="Catalog id.")
+    first_quarter: Quarter | None = Field(default=None, description="Override of the catalog first quarter.")
+    last_quarter: Quarter | None = Field(default=None, description="Override of the catalog last quarter.")
+    supply_cap_units: Steps | None = Field(default=None, description="Override of the per-quarter supply cap.")
+    price_scale: float = Field(default=1.0, gt=0, description="Multiplier on the catalog price path.")
+    sites: list[Identifier] | None = Field(default=None, description="Sites that may host it; none = all.")
+
+
+class ExistingFleet(Strict):
+    site: Identifier
+    accelerator: Identifier
+    units: NonNegative = Field(description="Units installed.")
+    installed: Quarter = Field(description="Quarter installed (may precede the horizon); retires after lifetime.")
+
+
+class Provider(Strict):
+    id: Identifier
+    name: str = ""
+    capacity_units: Steps | None = Field(
+        default=None, description="Most units leased from this provider per quarter (existing + new); none = no cap.")
+
+
+class LeaseTerm(Strict):
+    quarters: int = Field(ge=1, description="Contract length in quarters.")
+    price_usd_per_unit_hour: NonNegative = Field(description="$ per accelerator-hour for this term.")
+
+
+class LeaseOffer(Strict):
+    """A lease that can be signed: choose start quarter, term and volume in lots."""
+
+    id: Identifier
+    provider: Identifier
+    accelerator: Identifier
+    first_start: Quarter = Field(description="Earliest start quarter.")
+    last_start: Quarter = Field(description="Latest start quarter.")
+    terms: list[LeaseTerm] = Field(min_length=1, description="Term options with their prices.")
+    min_units: NonNegative = Field(default=0.0, description="Smallest commitment if signed, units.")
+    max_units: NonNegative = Field(description="Largest commitment per signing, units.")
+    lot_size: int = Field(default=1, ge=1, description="Units per lot.")
+    take_or_pay: bool = Field(default=True, description="Paid whether used (true) or only for units used.")
+
+    @model_validator(mode="after")
+    def _window(self) -> "LeaseOffer":
+        if self.min_units > self.max_units:
+            raise ValueError("min_units exceeds max_units")
+        return self
+
+
+class ExistingContract(Strict):
+    id: Identifier
+    provider: Identifier
+    accelerator: Identifier
+    start: Quarter = Field(description="First quarter of service (may precede the horizon).")
+    end: Quarter = Field(description="Last quarter of service (inclusive; may pass the horizon).")
+    units: NonNegative = Field(description="Units committed.")
+    price_usd_per_unit_hour: NonNegative = Field(description="$ per accelerator-hour.")
+    take_or_pay: bool = Field(default=True, description="Paid whether used.")
+
+
+class Rental(Strict):
+    """On-demand capacity: no commitment, paid per unit-hour used, under an availability cap."""
+
+    id: Identifier
+    provider: Identifier
+    accelerator: Identifier
+    price_usd_per_unit_hour: NonNegative
+    available_units: Steps = Field(description="Most units rentable per quarter (steps).")
+
+
+class Policy(Strict):
+    capex_budget_musd_per_year: float | dict[str, NonNegative] | None = Field(
+        default=None, description="Most capex (power blocks + purchases) per calendar year, $M; a number or "
+                                  "{year: $M}; none = no budget.")
+    max_vendor_share: dict[Identifier, Fraction] = Field(
+        default_factory=dict, description="Largest share of served compute per chip vendor, each quarter.")
+    max_provider_share: dict[Identifier, Fraction] = Field(
+        default_factory=dict, description="Largest share of served compute per cloud provider, each quarter.")
+    min_owned_share: Fraction = Field(default=0.0, description="Smallest share of served compute from own sites.")
+    shortfall_penalty_usd_per_h100e_quarter: float | dict[Identifier, NonNegative] = Field(
+        description="Cost of one H100e of unmet demand for one quarter, $; a number or {workload: $}.")
+
+
+class Instance(Strict):
+    name: Identifier
+    description: str = ""
+    catalogs: list[str] = Field(
+        default_factory=lambda: ["../models/accelerators.json"],
+        description="Catalog files, relative to the instance file.")
+    horizon: Horizon = Field(default_factory=Horizon)
+    workloads: list[Workload] = Field(min_length=1)
+    scenarios: list[Scenario] = Field(min_length=1)
+    sites: list[Site] = Field(default_factory=list)
+    purchases: list[Purchase] = Field(default_factory=list)
+    existing_fleet: list[ExistingFleet] = Field(default_factory=list)
+    providers: list[Provider] = Field(default_factory=list)
+    lease_offers: list[LeaseOffer] = Field(default_factory=list)
+    existing_contracts: list[ExistingContract] = Field(default_factory=list)
+    rentals: list[Rental] = Field(default_factory=list)
+    policy: Policy
+    sources: list[Source] = Field(default_factory=list)
+    provenance: dict[str, Provenance] = Field(
+        default_factory=dict, description="Provenance per JSON path of a value, e.g. 'sites[0].pue'.")
+
+
+def instance_json_schema() -> dict:
+    """JSON Schema of an instance file, for editors and other tools."""
+    schema = Instance.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "procure instance"
+    return schema
+
+
+def catalog_json_schema() -> dict:
+    schema = Catalog.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "procure catalog"
+    return schema
