@@ -1,0 +1,55 @@
+"""The procurement MILP: ``build_model(data)`` is a flat list of ``add_<family>`` calls.
+
+Every family's docstring states the math it builds. Notation: ``n = (r, t)`` is a scenario-tree node
+(quarter ``t``), ``h(n, τ)`` its ancestor at quarter ``τ ≤ t``; ``p_n`` its probability, ``δ_t`` the
+discount factor. Decisions are indexed by nodes, so non-anticipativity holds by construction (see
+:mod:`procure.data`).
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pyomo.environ as pyo
+
+from procure.data import ModelData
+from procure.model.costs import add_costs, add_objective
+from procure.model.fleet import add_fleet, add_power_capacity, add_supply
+from procure.model.leases import add_leases, add_provider_capacity
+from procure.model.policy import add_budget, add_owned_share, add_provider_share, add_vendor_share
+from procure.model.power import add_power_pipeline
+from procure.model.serving import add_serving
+
+__all__ = ["build_model", "ELASTIC_FAMILIES"]
+
+ELASTIC_FAMILIES = ("budget", "provider_capacity", "vendor_share", "provider_share", "owned_share")
+
+
+def build_model(data: ModelData, elastic: bool = False, relax_integers: bool = False) -> pyo.ConcreteModel:
+    """Build the extensive-form MILP.
+
+    ``elastic`` adds a penalised slack to every row of :data:`ELASTIC_FAMILIES` (used to explain an
+    infeasible instance); ``relax_integers`` builds the LP relaxation.
+    """
+    m = pyo.ConcreteModel(name=data.name)
+    m.domains = SimpleNamespace(  # plain attribute: global sets cannot be model components
+        elastic=elastic,
+        integer=pyo.NonNegativeReals if relax_integers else pyo.NonNegativeIntegers,
+        binary=pyo.UnitInterval if relax_integers else pyo.Binary)
+    m.NODES = pyo.Set(initialize=data.NODES, dimen=2, ordered=True)
+    m.WORKLOADS = pyo.Set(initialize=data.WORKLOADS, ordered=True)
+
+    add_power_pipeline(m, data)
+    add_fleet(m, data)
+    add_supply(m, data)
+    add_power_capacity(m, data)
+    add_leases(m, data)
+    add_provider_capacity(m, data)
+    add_serving(m, data)
+    add_costs(m, data)
+    add_budget(m, data)
+    add_vendor_share(m, data)
+    add_provider_share(m, data)
+    add_owned_share(m, data)
+    add_objective(m, data)
+    return m

@@ -1,0 +1,103 @@
+"""Cost expressions per node and category, and the expected discounted objective."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pyomo.environ as pyo
+
+from procure.data import ModelData
+from procure.model.elastic import ELASTIC_PENALTY_MUSD
+from procure.quarters import HOURS_PER_QUARTER
+
+COST_CATEGORIES = ("capex_power", "capex_accelerators", "opex_fixed", "opex_electricity", "lease_new",
+                   "lease_existing", "rental", "shortfall")
+"""Undiscounted $M per node. ``residual_value`` (a credit) is kept apart."""
+
+
+def add_costs(m: pyo.ConcreteModel, d: ModelData) -> None:
+    """Expressions ``cost[c, n]`` ($M, undiscounted, in the quarter of node ``n``) and ``residual[n]``::
+
+        capex_power        = Σ_i capex_block_i · (build[i, n] + committed_{i,t})          (paid at start)
+        capex_accelerators = Σ_{a,i} price_{a,t} · lot_a · buy[a, i, n]                    (paid at purchase)
+        opex_fixed         = Σ_i fixed_opex_i / 4 · online_mw[i, n]
+        opex_electricity   = Σ_{a,i} powered[a, i, n] · kW_a / 1000 · PUE_i · 2190 h · price_i($/MWh) / 1e6
+        lease_new          = Σ_o Σ_{k ≤ t < k+L} lot_o · commit[o, k, L, h(n, k)] · price_{o,L} · 2190 / 1e6
+                             (take-or-pay; a pay-per-use offer pays only its used units Σ_w alloc)
+        lease_existing     = Σ_c units_{c,t} · price_c · 2190 / 1e6     (take-or-pay; else used units)
+        rental             = Σ_r Σ_w alloc[r, w, n] · price_r · 2190 / 1e6
+        shortfall          = Σ_w penalty_w / 1e6 · shortfall[w, n]
+
+    ``residual[n]``: straight-line book value at the horizon end of what node ``n`` bought::
+
+        Σ_i capex_block_i · ρ_{i,t} · (build + committed) + Σ_{a,i} price_{a,t} · lot_a · ρ_{a,t} · buy
+
+    with ``ρ`` the undepreciated fraction after the horizon's last quarter (blocks depreciate from power-on).
+    """
+    terms = {(c, n): [] for c in COST_CATEGORIES for n in d.NODES}
+    residual = {n: [] for n in d.NODES}
+    for i, r, t in m.build.index_set():
+        terms["capex_power", (r, t)].append(d.block_capex_musd[i] * m.build[i, r, t])
+        residual[r, t].append(d.block_capex_musd[i] * d.block_residual_fraction[i, t] * m.build[i, r, t])
+    for (i, t), blocks in d.committed_blocks.items():
+        for n in d.NODES:
+            if n[1] == t:
+                terms["capex_power", n].append(d.block_capex_musd[i] * blocks)
+                residual[n].append(d.block_capex_musd[i] * d.block_residual_fraction[i, t] * blocks)
+    for a, i, r, t in m.buy.index_set():
+        spend = d.price_musd_per_unit[a, t] * d.buy_lot[a]
+        terms["capex_accelerators", (r, t)].append(spend * m.buy[a, i, r, t])
+        residual[r, t].append(spend * d.buy_residual_fraction[a, t] * m.buy[a, i, r, t])
+    for i in d.SITES:
+        for n in d.NODES:
+            if d.fixed_opex_musd_per_mw_quarter[i]:
+                terms["opex_fixed", n].append(d.fixed_opex_musd_per_mw_quarter[i] * m.online_mw[i, n])
+    for a, i, r, t in m.POWERED:
+        mwh = d.power_kw[a] / 1000.0 * d.pue[i] * HOURS_PER_QUARTER
+        terms["opex_electricity", (r, t)].append(mwh * d.electricity_musd_per_mwh[i] * m.powered[a, i, r, t])
+
+    commits_by_offer = defaultdict(list)
+    for o, k, L, r, t in m.commit.index_set():
+        commits_by_offer[o].append((k, L, (r, t)))
+    for n in d.NODES:
+        t = n[1]
+        for o in d.OFFERS:
+            if d.take_or_pay[o]:
+                history = d.history(n)
+                for k, L, node in commits_by_offer[o]:
+                    if k <= t < k + L and history[k] == node:
+                        terms["lease_new", n].append(d.offer_lot[o] * d.lease_musd_per_unit_quarter[o, L]
+                                                     * m.commit[o, k, L, *node])
+            elif (f"lease:{o}", n) in m.used_units:
+                (price,) = {p for (oo, _), p in d.lease_musd_per_unit_quarter.items() if oo == o}
+                terms["lease_new", n].append(price * m.used_units[f"lease:{o}", n])
+        for c in d.CONTRACTS:
+            if d.contract_take_or_pay[c]:
+                terms["lease_existing", n].append(d.contract_units.get((c, t), 0.0)
+                                                  * d.contract_musd_per_unit_quarter[c])
+            elif (f"contract:{c}", n) in m.used_units:
+                terms["lease_existing", n].append(d.contract_musd_per_unit_quarter[c]
+                                                  * m.used_units[f"contract:{c}", n])
+        for rental in d.RENTALS:
+            if (f"rental:{rental}", n) in m.used_units:
+                terms["rental", n].append(d.rental_musd_per_unit_quarter[rental]
+                                          * m.used_units[f"rental:{rental}", n])
+        for w in d.WORKLOADS:
+            terms["shortfall", n].append(d.shortfall_musd_per_h100e_quarter[w] * m.shortfall[w, n])
+
+    m.COST_CATEGORIES = pyo.Set(initialize=COST_CATEGORIES, ordered=True)
+    m.cost = pyo.Expression(m.COST_CATEGORIES, m.NODES, rule=lambda _, c, r, t: sum(terms[c, (r, t)]))
+    m.residual = pyo.Expression(m.NODES, rule=lambda _, r, t: sum(residual[r, t]))
+
+
+def add_objective(m: pyo.ConcreteModel, d: ModelData) -> None:
+    """Minimise expected discounted cost net of residual value ($M)::
+
+        Σ_n p_n · (δ_t · Σ_c cost[c, n] − δ_T · residual[n])  +  M · Σ slack      (M only when elastic)
+    """
+    expected = sum(d.node_probability[n] * (d.discount[n[1]] * sum(m.cost[c, n] for c in COST_CATEGORIES)
+                                            - d.discount_end * m.residual[n])
+                   for n in d.NODES)
+    penalty = sum(ELASTIC_PENALTY_MUSD * sum(getattr(m, f"{f}_slack").values())
+                  for f in getattr(m, "SLACKS", []))
+    m.objective = pyo.Objective(expr=expected + penalty, sense=pyo.minimize)

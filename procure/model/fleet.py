@@ -1,0 +1,75 @@
+"""Own fleet: integer purchase lots per site, installed units with retirement, power and supply limits."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pyomo.environ as pyo
+
+from procure.data import ModelData
+
+
+def add_fleet(m: pyo.ConcreteModel, d: ModelData) -> None:
+    """Purchases, installed units and powered units.
+
+    Variables ``buy[a, i, n] ∈ ℤ≥0`` (lots of ``lot_a`` units of accelerator ``a`` bought for site ``i`` at
+    node ``n``, only inside the purchase window) and ``powered[a, i, n] ≥ 0`` (units switched on).
+    Expression ``installed[a, i, n]``: units bought in the last ``L_a`` quarters plus the pre-horizon fleet,
+    so a unit retires after its lifetime ``L_a``::
+
+        installed[a, i, n] = existing_{a,i,t} + lot_a · Σ_{τ = t−L_a+1}^{t} buy[a, i, h(n, τ)]
+
+    Rows ``fleet_limit[a, i, n]``: ``powered[a, i, n] ≤ installed[a, i, n]`` (idle units draw no power,
+    which lets a power-bound site switch old units off to make room for new ones).
+    """
+    buy_index = [(a, i, n) for (a, i, t) in d.BUY for n in d.NODES if n[1] == t]
+    m.buy = pyo.Var(buy_index, within=m.domains.integer)
+    buy_quarters = defaultdict(set)
+    for a, i, t in d.BUY:
+        buy_quarters[a, i].add(t)
+
+    def installed(a: str, i: str, n: tuple) -> object:
+        r, t = n
+        history = d.history(n)
+        window = range(max(0, t - d.lifetime[a] + 1), t + 1)
+        bought = [m.buy[a, i, history[tau]] for tau in window if tau in buy_quarters[a, i]]
+        lot = d.buy_lot.get(a, 1)
+        return d.existing_units.get((a, i, t), 0.0) + lot * sum(bought), bool(bought)
+
+    powered_index, installed_expr = [], {}
+    for a, i in d.FLEET:
+        for n in d.NODES:
+            expr, can_buy = installed(a, i, n)
+            if can_buy or d.existing_units.get((a, i, n[1]), 0.0) > 0:
+                powered_index.append((a, i, n))
+                installed_expr[a, i, n] = expr
+    m.POWERED = pyo.Set(initialize=powered_index, dimen=4, ordered=True)
+    m.installed = pyo.Expression(m.POWERED, rule=lambda _, a, i, r, t: installed_expr[a, i, (r, t)])
+    m.powered = pyo.Var(m.POWERED, within=pyo.NonNegativeReals)
+    m.fleet_limit = pyo.Constraint(m.POWERED, rule=lambda _, a, i, r, t: m.powered[a, i, r, t] <= m.installed[a, i, r, t])
+
+
+def add_supply(m: pyo.ConcreteModel, d: ModelData) -> None:
+    """Vendor supply caps. Rows ``supply[a, n]`` where accelerator ``a`` is capped in quarter ``t``::
+
+        lot_a · Σ_i buy[a, i, n] ≤ supply_cap_{a,t}
+    """
+    by_key = defaultdict(list)
+    for a, i, r, t in m.buy.index_set():
+        if (a, t) in d.supply_cap:
+            by_key[a, (r, t)].append(m.buy[a, i, r, t])
+    rows = sorted(by_key, key=lambda k: (k[0], k[1][1], k[1][0]))
+    m.supply = pyo.Constraint(
+        rows, rule=lambda _, a, r, t: d.buy_lot[a] * sum(by_key[a, (r, t)]) <= d.supply_cap[a, t])
+
+
+def add_power_capacity(m: pyo.ConcreteModel, d: ModelData) -> None:
+    """Site power. Rows ``power[i, n]``: powered IT load times PUE within the MW online::
+
+        Σ_a powered[a, i, n] · kW_a · PUE_i / 1000 ≤ online_mw[i, n]
+    """
+    load = defaultdict(list)
+    for a, i, r, t in m.POWERED:
+        load[i, (r, t)].append(m.powered[a, i, r, t] * d.power_kw[a] * d.pue[i] / 1000.0)
+    rows = [(i, n) for i in d.SITES for n in d.NODES if (i, n) in load]
+    m.power = pyo.Constraint(rows, rule=lambda _, i, r, t: sum(load[i, (r, t)]) <= m.online_mw[i, r, t])

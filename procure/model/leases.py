@@ -1,0 +1,72 @@
+"""Lease commitments (take-or-pay or pay-per-use), existing contracts and provider capacity."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import pyomo.environ as pyo
+
+from procure.data import ModelData
+from procure.model.elastic import slack
+
+
+def add_leases(m: pyo.ConcreteModel, d: ModelData) -> None:
+    """New lease commitments.
+
+    Variables ``commit[o, k, L, n] ∈ ℤ≥0``: lots of offer ``o`` signed to start in quarter ``k`` for ``L``
+    quarters, at the node ``n`` of quarter ``k``; ``commit ≤ ⌊max_units_o / lot_o⌋``. Where an offer has a
+    minimum above one lot, a binary ``signed[o, k, L, n]`` makes the volume semi-continuous (rows
+    ``lease_min`` and ``lease_max``)::
+
+        min_units_o · signed ≤ lot_o · commit ≤ max_units_o · signed
+
+    Expression ``leased_units[o, n]``: units of ``o`` under contract at node ``n``::
+
+        leased_units[o, n] = lot_o · Σ_{k ≤ t < k+L} commit[o, k, L, h(n, k)]
+    """
+    index = [(o, k, L, n) for (o, k, L) in d.COMMIT for n in d.NODES if n[1] == k]
+    m.commit = pyo.Var(index, within=m.domains.integer,
+                       bounds=lambda _, o, k, L, r, t: (0, math.floor(d.offer_max_units[o] / d.offer_lot[o])))
+    semi = [key for key in index if d.offer_min_units[key[0]] > d.offer_lot[key[0]]]
+    m.signed = pyo.Var(semi, within=m.domains.binary)
+    m.lease_min = pyo.Constraint(semi, rule=lambda _, o, k, L, r, t:
+                                 d.offer_lot[o] * m.commit[o, k, L, r, t] >= d.offer_min_units[o] * m.signed[o, k, L, r, t])
+    m.lease_max = pyo.Constraint(semi, rule=lambda _, o, k, L, r, t:
+                                 d.offer_lot[o] * m.commit[o, k, L, r, t] <= d.offer_max_units[o] * m.signed[o, k, L, r, t])
+
+    starts = defaultdict(list)
+    for o, k, L in d.COMMIT:
+        starts[o].append((k, L))
+
+    def leased(o: str, n: tuple):
+        t = n[1]
+        history = d.history(n)
+        active = [m.commit[o, k, L, history[k]] for k, L in starts[o] if k <= t < k + L]
+        return d.offer_lot[o] * sum(active) if active else None
+
+    expr = {(o, n): e for o in d.OFFERS for n in d.NODES if (e := leased(o, n)) is not None}
+    m.LEASED = pyo.Set(initialize=sorted(expr, key=lambda k: (d.OFFERS.index(k[0]), k[1][1], k[1][0])),
+                       dimen=3, ordered=True)
+    m.leased_units = pyo.Expression(m.LEASED, rule=lambda _, o, r, t: expr[o, (r, t)])
+
+
+def add_provider_capacity(m: pyo.ConcreteModel, d: ModelData) -> None:
+    """Provider capacity. Rows ``provider_capacity[p, n]`` where provider ``p`` is capped::
+
+        Σ_{o of p} leased_units[o, n] + Σ_{c of p} contract_units_{c,t} ≤ cap_{p,t} (+ slack when elastic)
+    """
+    rows, lhs = [], {}
+    for p in d.PROVIDERS:
+        for n in d.NODES:
+            if (p, n[1]) not in d.provider_cap:
+                continue
+            terms = [m.leased_units[o, n] for o in d.OFFERS if d.offer_provider[o] == p and (o, *n) in m.LEASED]
+            fixed = sum(d.contract_units.get((c, n[1]), 0.0) for c in d.CONTRACTS if d.contract_provider[c] == p)
+            if terms or fixed:
+                rows.append((p, n))
+                lhs[p, n] = (sum(terms), fixed)
+    give = slack(m, "provider_capacity", rows)
+    m.provider_capacity = pyo.Constraint(
+        rows, rule=lambda _, p, r, t: lhs[p, (r, t)][0] + lhs[p, (r, t)][1]
+        <= d.provider_cap[p, t] + give[p, (r, t)])

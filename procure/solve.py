@@ -1,0 +1,151 @@
+"""The only module that talks to a solver.
+
+HiGHS goes through Pyomo's ``pyomo.contrib.solver`` interface (``Highs``), whose options are passed per
+solve and land on the HiGHS object directly (``time_limit``, ``mip_rel_gap``, ``threads``), so a time
+limit really stops the solve. Any other solver name goes through ``pyomo.environ.SolverFactory`` with the
+option names that solver understands.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import pyomo.environ as pyo
+from pyomo.opt import SolverStatus
+from pyomo.opt import TerminationCondition as LegacyTermination
+
+STATUSES = ("optimal", "feasible", "infeasible", "no_solution")
+
+# legacy solver name -> (time limit, relative gap, threads) option names
+_LEGACY_OPTIONS = {
+    "cbc": ("seconds", "ratioGap", "threads"),
+    "scip": ("limits/time", "limits/gap", "parallel/maxnthreads"),
+    "gurobi": ("TimeLimit", "MIPGap", "Threads"),
+    "gurobi_direct": ("TimeLimit", "MIPGap", "Threads"),
+    "gurobi_persistent": ("TimeLimit", "MIPGap", "Threads"),
+    "cplex": ("timelimit", "mip_tolerances_mipgap", "threads"),
+    "glpk": ("tmlim", "mipgap", None),
+}
+
+
+class SolverUnavailable(RuntimeError):
+    """The named solver is not installed or not usable here."""
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    solver: str = "highs"
+    time_limit: float | None = None   # seconds
+    gap: float = 1e-4                 # relative MIP gap
+    threads: int | None = None
+    tee: bool = False
+    solver_options: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    status: str                 # one of STATUSES
+    termination: str            # the solver's own word for why it stopped
+    objective: float | None     # $M
+    bound: float | None         # $M, best proven lower bound
+    gap: float | None           # relative
+    seconds: float              # wall-clock seconds inside the solver call
+    solver: str
+
+    @property
+    def has_solution(self) -> bool:
+        return self.status in ("optimal", "feasible")
+
+
+def relative_gap(objective: float | None, bound: float | None) -> float | None:
+    if objective is None or bound is None or not math.isfinite(bound):
+        return None
+    return abs(objective - bound) / max(abs(objective), 1e-9)
+
+
+def solve_model(model: pyo.ConcreteModel, options: SolveOptions = SolveOptions()) -> SolveResult:
+    """Solve ``model`` in place; variable values are loaded when a solution exists."""
+    if options.solver.lower() in ("highs", "appsi_highs"):
+        return _solve_highs(model, options)
+    return _solve_legacy(model, options)
+
+
+def highs_solver():
+    from pyomo.contrib.solver.solvers.highs import Highs
+
+    solver = Highs()
+    if not solver.available():
+        raise SolverUnavailable("HiGHS (highspy) is not installed")
+    return solver
+
+
+def _solve_highs(model: pyo.ConcreteModel, options: SolveOptions, solver=None) -> SolveResult:
+    from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+
+    solver = solver or highs_solver()
+    start = time.perf_counter()
+    results = solver.solve(
+        model, tee=options.tee, load_solutions=False, raise_exception_on_nonoptimal_result=False,
+        time_limit=options.time_limit, rel_gap=options.gap, threads=options.threads,
+        solver_options=dict(options.solver_options))
+    seconds = time.perf_counter() - start
+    term = results.termination_condition
+    has_solution = results.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
+    if has_solution:
+        results.solution_loader.load_vars()
+    if term == TerminationCondition.convergenceCriteriaSatisfied and has_solution:
+        status = "optimal"
+    elif has_solution:
+        status = "feasible"
+    elif term in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
+        status = "infeasible"
+    else:
+        status = "no_solution"
+    objective = results.incumbent_objective if has_solution else None
+    bound = results.objective_bound
+    if status == "optimal" and bound is None:
+        bound = objective
+    return SolveResult(status, term.name, objective, bound, relative_gap(objective, bound), seconds, "highs")
+
+
+def _solve_legacy(model: pyo.ConcreteModel, options: SolveOptions) -> SolveResult:
+    name = options.solver
+    try:
+        solver = pyo.SolverFactory(name)
+        available = solver is not None and solver.available(exception_flag=False)
+    except Exception:  # pyomo raises a variety of errors for unknown or broken plugins
+        available = False
+    if not available:
+        raise SolverUnavailable(f"solver '{name}' is not available (is it installed and on PATH?)")
+    limit_key, gap_key, threads_key = _LEGACY_OPTIONS.get(name, (None, None, None))
+    opts = dict(options.solver_options)
+    if options.time_limit is not None and limit_key:
+        opts[limit_key] = options.time_limit
+    if gap_key:
+        opts[gap_key] = options.gap
+    if options.threads and threads_key:
+        opts[threads_key] = options.threads
+    start = time.perf_counter()
+    results = solver.solve(model, options=opts, tee=options.tee, load_solutions=False)
+    seconds = time.perf_counter() - start
+    term = results.solver.termination_condition
+    has_solution = len(results.solution) > 0 and results.solver.status in (SolverStatus.ok, SolverStatus.warning,
+                                                                           SolverStatus.aborted)
+    if has_solution:
+        model.solutions.load_from(results)
+    if term == LegacyTermination.optimal and has_solution:
+        status = "optimal"
+    elif has_solution:
+        status = "feasible"
+    elif term in (LegacyTermination.infeasible, LegacyTermination.infeasibleOrUnbounded):
+        status = "infeasible"
+    else:
+        status = "no_solution"
+    objective = pyo.value(next(model.component_data_objects(pyo.Objective, active=True))) if has_solution else None
+    bound = results.problem.lower_bound
+    bound = float(bound) if bound is not None and math.isfinite(float(bound)) else None
+    if status == "optimal" and bound is None:
+        bound = objective
+    return SolveResult(status, str(term), objective, bound, relative_gap(objective, bound), seconds, name)

@@ -1,0 +1,433 @@
+"""Load an instance file with its catalogs and check it whole.
+
+Every problem is reported with the JSON path of the offending value, the rule it breaks and the value,
+so a user can fix all of them in one pass. :func:`load_instance` raises :class:`InstanceError` carrying
+the full list; nothing here prints or exits.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from procure.quarters import is_quarter, quarter_ordinal, quarter_range, quarter_year
+from procure.schema import Accelerator, Catalog, Instance, Source
+
+PROBABILITY_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    rule: str
+    value: Any = None
+
+    def __str__(self) -> str:
+        shown = _short(self.value)
+        return f"{self.path}: {self.rule}" + (f" (got {shown})" if shown is not None else "")
+
+
+class InstanceError(Exception):
+    """Raised with every problem found; ``str()`` lists them one per line."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class LoadedInstance:
+    """An instance with the catalog entries it can reference, resolved."""
+
+    instance: Instance
+    accelerators: dict[str, Accelerator]
+    catalog_sources: dict[str, Source]
+    path: Path | None = None
+
+
+def _short(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+# pydantic appends the tried member of a union to the location; such tags are not JSON keys.
+_TYPE_TAG = re.compile(r"^(float|int|str|bool|none|list\[.*|dict\[.*|function-.*|constrained-.*|"
+                       r"tagged-union\[.*|literal\[.*|.*\[.*\].*)$")
+
+
+def json_path(loc: tuple[Any, ...], prefix: str = "") -> str:
+    """``('sites', 2, 'pue')`` -> ``sites[2].pue``."""
+    path = prefix
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif isinstance(part, str) and _TYPE_TAG.match(part) and not is_quarter(part):
+            continue
+        else:
+            path += ("." if path else "") + str(part)
+    return path or "(root)"
+
+
+def _pydantic_problems(error: ValidationError, prefix: str = "") -> list[Problem]:
+    merged: dict[str, Problem] = {}
+    for item in error.errors():
+        path = json_path(item["loc"], prefix)
+        rule = item["msg"].removeprefix("Value error, ")
+        value = item.get("input")
+        if item["type"] == "missing":
+            value = None
+        if path in merged:  # a union reports once per member: keep one line per path
+            if rule not in merged[path].rule:
+                merged[path] = Problem(path, f"{merged[path].rule}; or {rule}", merged[path].value)
+        else:
+            merged[path] = Problem(path, rule, value)
+    return list(merged.values())
+
+
+def _read_json(path: Path, label: str) -> tuple[Any, list[Problem]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        return None, [Problem(label, f"cannot read file: {exc.strerror or exc}")]
+    except UnicodeDecodeError:
+        return None, [Problem(label, "file is not UTF-8 text")]
+    try:
+        return json.loads(text), []
+    except json.JSONDecodeError as exc:
+        return None, [Problem(label, f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")]
+
+
+def load_instance(path: str | Path) -> LoadedInstance:
+    """Read, parse and check an instance file and the catalogs it names."""
+    path = Path(path)
+    raw, problems = _read_json(path, str(path))
+    if problems:
+        raise InstanceError(problems)
+    return instance_from_dict(raw, base_dir=path.parent, path=path)
+
+
+def instance_from_dict(raw: Any, base_dir: Path | str = ".", path: Path | None = None) -> LoadedInstance:
+    """Check an instance given as parsed JSON; catalog paths are resolved against ``base_dir``."""
+    if not isinstance(raw, dict):
+        raise InstanceError([Problem("(root)", "an instance must be a JSON object", type(raw).__name__)])
+    try:
+        instance = Instance.model_validate(raw)
+    except ValidationError as exc:
+        raise InstanceError(_pydantic_problems(exc)) from None
+    accelerators, catalog_sources, problems = _load_catalogs(instance, Path(base_dir))
+    problems += check_instance(instance, accelerators, catalog_sources)
+    if problems:
+        raise InstanceError(problems)
+    return LoadedInstance(instance, accelerators, catalog_sources, path)
+
+
+def _load_catalogs(instance: Instance, base_dir: Path) -> tuple[dict[str, Accelerator], dict[str, Source],
+                                                                list[Problem]]:
+    accelerators: dict[str, Accelerator] = {}
+    sources: dict[str, Source] = {}
+    problems: list[Problem] = []
+    for k, name in enumerate(instance.catalogs):
+        label = f"catalogs[{k}]"
+        raw, read_problems = _read_json(base_dir / name, f"{label} ({name})")
+        if read_problems:
+            problems += read_problems
+            continue
+        try:
+            catalog = Catalog.model_validate(raw)
+        except ValidationError as exc:
+            problems += _pydantic_problems(exc, prefix=f"{name}:")
+            continue
+        problems += _check_catalog(catalog, name)
+        for j, acc in enumerate(catalog.accelerators):
+            if acc.id in accelerators:
+                problems.append(Problem(f"{name}:accelerators[{j}].id", "duplicate accelerator id across catalogs",
+                                        acc.id))
+            accelerators[acc.id] = acc
+        sources.update({s.id: s for s in catalog.sources})
+    return accelerators, sources, problems
+
+
+def _check_catalog(catalog: Catalog, name: str) -> list[Problem]:
+    problems = _duplicates(catalog.accelerators, f"{name}:accelerators")
+    problems += _duplicates(catalog.sources, f"{name}:sources")
+    source_ids = {s.id for s in catalog.sources}
+    for j, acc in enumerate(catalog.accelerators):
+        where = f"{name}:accelerators[{j}]"
+        if acc.last_quarter and quarter_ordinal(acc.last_quarter) < quarter_ordinal(acc.first_quarter):
+            problems.append(Problem(f"{where}.last_quarter", "must not precede first_quarter", acc.last_quarter))
+        if not any(v > 0 for v in acc.throughput_h100e.values()):
+            problems.append(Problem(f"{where}.throughput_h100e", "needs a positive throughput for some workload",
+                                    acc.throughput_h100e))
+        for field, prov in acc.provenance.items():
+            if field not in Accelerator.model_fields:
+                problems.append(Problem(f"{where}.provenance.{field}", "names no field of an accelerator", field))
+            if prov.source is not None and prov.source not in source_ids:
+                problems.append(Problem(f"{where}.provenance.{field}.source", "unknown source id", prov.source))
+    return problems
+
+
+def _duplicates(items: list[Any], path: str, key: str = "id") -> list[Problem]:
+    seen: set[str] = set()
+    problems = []
+    for k, item in enumerate(items):
+        value = getattr(item, key)
+        if value in seen:
+            problems.append(Problem(f"{path}[{k}].{key}", "duplicate id", value))
+        seen.add(value)
+    return problems
+
+
+def check_instance(inst: Instance, accelerators: dict[str, Accelerator],
+                   catalog_sources: dict[str, Source] | None = None) -> list[Problem]:
+    """Checks that need the whole instance: references, horizon, scenario tree, provenance."""
+    checker = _Checker(inst, accelerators, catalog_sources or {})
+    checker.run()
+    return checker.problems
+
+
+class _Checker:
+    def __init__(self, inst: Instance, accelerators: dict[str, Accelerator], catalog_sources: dict[str, Source]):
+        self.inst = inst
+        self.accelerators = accelerators
+        self.catalog_sources = catalog_sources
+        self.problems: list[Problem] = []
+        self.first = quarter_ordinal(inst.horizon.first_quarter)
+        self.last = quarter_ordinal(inst.horizon.last_quarter)
+
+    def add(self, path: str, rule: str, value: Any = None) -> None:
+        self.problems.append(Problem(path, rule, value))
+
+    def run(self) -> None:
+        if self.last < self.first:
+            self.add("horizon.last_quarter", "must not precede horizon.first_quarter", self.inst.horizon.last_quarter)
+            return  # every later quarter check would be noise
+        for field in ("workloads", "scenarios", "sites", "providers", "lease_offers", "existing_contracts",
+                      "rentals", "sources"):
+            self.problems += _duplicates(getattr(self.inst, field), field)
+        self.problems += _duplicates(self.inst.purchases, "purchases", key="accelerator")
+        self.check_scenarios()
+        self.check_sites()
+        self.check_purchases()
+        self.check_fleet()
+        self.check_leases()
+        self.check_policy()
+        self.check_eligibility()
+        self.check_provenance()
+
+    # ---- helpers
+    @property
+    def n_quarters(self) -> int:
+        return self.last - self.first + 1
+
+    def in_horizon(self, quarter: str | None, path: str) -> None:
+        if quarter is not None and not self.first <= quarter_ordinal(quarter) <= self.last:
+            self.add(path, f"quarter outside the horizon {self.inst.horizon.first_quarter}–"
+                           f"{self.inst.horizon.last_quarter}", quarter)
+
+    def known(self, value: str, ids: set[str] | dict, path: str, what: str) -> bool:
+        if value not in ids:
+            self.add(path, f"unknown {what} id", value)
+            return False
+        return True
+
+    def _ids(self, field: str) -> set[str]:
+        return {item.id for item in getattr(self.inst, field)}
+
+    # ---- families
+    def check_scenarios(self) -> None:
+        scenarios = self.inst.scenarios
+        by_id = {s.id: s for s in scenarios}
+        workloads = self._ids("workloads")
+        total = math.fsum(s.probability for s in scenarios)
+        if abs(total - 1.0) > PROBABILITY_TOLERANCE:
+            self.add("scenarios", "probabilities must sum to 1", round(total, 9))
+        roots = [k for k, s in enumerate(scenarios) if s.parent is None]
+        if len(roots) != 1:
+            self.add("scenarios", "the tree needs exactly one root (a scenario without parent)",
+                     [scenarios[k].id for k in roots])
+        for k, s in enumerate(scenarios):
+            where = f"scenarios[{k}]"
+            for w, spec in s.demand.items():
+                self.known(w, workloads, f"{where}.demand.{w}", "workload")
+                if isinstance(spec.series, list) and len(spec.series) != self.n_quarters:
+                    self.add(f"{where}.demand.{w}.series",
+                             f"a list series needs one value per quarter ({self.n_quarters})", len(spec.series))
+                if isinstance(spec.series, dict):
+                    for q in spec.series:
+                        self.in_horizon(q, f"{where}.demand.{w}.series.{q}")
+            if s.parent is None:
+                for w in sorted(workloads - set(s.demand)):
+                    self.add(f"{where}.demand", f"the root scenario needs demand for workload '{w}'")
+                continue
+            if not self.known(s.parent, by_id, f"{where}.parent", "scenario"):
+                continue
+            if s.parent == s.id:
+                self.add(f"{where}.parent", "a scenario cannot be its own parent", s.parent)
+                continue
+            self.in_horizon(s.branch_quarter, f"{where}.branch_quarter")
+            parent = by_id[s.parent]
+            if parent.branch_quarter and s.branch_quarter and \
+                    quarter_ordinal(s.branch_quarter) < quarter_ordinal(parent.branch_quarter):
+                self.add(f"{where}.branch_quarter", "a child cannot branch before its parent branched",
+                         s.branch_quarter)
+            # cycles: walk up, at most len(scenarios) steps
+            seen, node = {s.id}, parent
+            while node.parent is not None and node.parent in by_id:
+                if node.parent in seen:
+                    self.add(f"{where}.parent", "the scenario tree has a cycle", s.parent)
+                    break
+                seen.add(node.parent)
+                node = by_id[node.parent]
+
+    def check_sites(self) -> None:
+        for k, site in enumerate(self.inst.sites):
+            exp = site.expansion
+            if exp is None:
+                continue
+            where = f"sites[{k}].expansion"
+            if exp.lead_quarters >= self.n_quarters:
+                self.add(f"{where}.lead_quarters",
+                         f"power would never come online inside the horizon ({self.n_quarters} quarters)",
+                         exp.lead_quarters)
+            self.in_horizon(exp.earliest_start, f"{where}.earliest_start")
+            for q, blocks in exp.committed_starts.items():
+                self.in_horizon(q, f"{where}.committed_starts.{q}")
+            if sum(exp.committed_starts.values()) > exp.max_blocks:
+                self.add(f"{where}.committed_starts", "more committed blocks than max_blocks",
+                         sum(exp.committed_starts.values()))
+
+    def check_purchases(self) -> None:
+        sites = self._ids("sites")
+        for k, p in enumerate(self.inst.purchases):
+            where = f"purchases[{k}]"
+            if not self.known(p.accelerator, self.accelerators, f"{where}.accelerator", "catalog accelerator"):
+                continue
+            acc = self.accelerators[p.accelerator]
+            if acc.price is None:
+                self.add(f"{where}.accelerator", "this accelerator has no purchase price in the catalog "
+                                                 "(rent or lease it instead)", p.accelerator)
+            first = p.first_quarter or acc.first_quarter
+            last = p.last_quarter or acc.last_quarter
+            if last is not None and quarter_ordinal(last) < quarter_ordinal(first):
+                self.add(f"{where}.last_quarter", "purchase window is empty (last before first)", last)
+            for j, site in enumerate(p.sites or []):
+                self.known(site, sites, f"{where}.sites[{j}]", "site")
+        if self.inst.purchases and not self.inst.sites:
+            self.add("sites", "purchases need at least one site to install them")
+
+    def check_fleet(self) -> None:
+        sites = self._ids("sites")
+        for k, f in enumerate(self.inst.existing_fleet):
+            where = f"existing_fleet[{k}]"
+            self.known(f.site, sites, f"{where}.site", "site")
+            self.known(f.accelerator, self.accelerators, f"{where}.accelerator", "catalog accelerator")
+            if quarter_ordinal(f.installed) > self.last:
+                self.add(f"{where}.installed", "installed after the horizon ends", f.installed)
+
+    def check_leases(self) -> None:
+        providers = self._ids("providers")
+        for k, o in enumerate(self.inst.lease_offers):
+            where = f"lease_offers[{k}]"
+            self.known(o.provider, providers, f"{where}.provider", "provider")
+            self.known(o.accelerator, self.accelerators, f"{where}.accelerator", "catalog accelerator")
+            self.in_horizon(o.first_start, f"{where}.first_start")
+            self.in_horizon(o.last_start, f"{where}.last_start")
+            if quarter_ordinal(o.last_start) < quarter_ordinal(o.first_start):
+                self.add(f"{where}.last_start", "start window is empty (last_start before first_start)", o.last_start)
+            if o.max_units < o.lot_size:
+                self.add(f"{where}.max_units", f"below one lot ({o.lot_size} units): the offer can never be signed",
+                         o.max_units)
+        for k, c in enumerate(self.inst.existing_contracts):
+            where = f"existing_contracts[{k}]"
+            self.known(c.provider, providers, f"{where}.provider", "provider")
+            self.known(c.accelerator, self.accelerators, f"{where}.accelerator", "catalog accelerator")
+            if quarter_ordinal(c.end) < quarter_ordinal(c.start):
+                self.add(f"{where}.end", "contract ends before it starts", c.end)
+            elif quarter_ordinal(c.end) < self.first or quarter_ordinal(c.start) > self.last:
+                self.add(f"{where}", "contract does not overlap the horizon", f"{c.start}–{c.end}")
+        for k, r in enumerate(self.inst.rentals):
+            where = f"rentals[{k}]"
+            self.known(r.provider, providers, f"{where}.provider", "provider")
+            self.known(r.accelerator, self.accelerators, f"{where}.accelerator", "catalog accelerator")
+
+    def check_policy(self) -> None:
+        policy = self.inst.policy
+        budget = policy.capex_budget_musd_per_year
+        if isinstance(budget, (int, float)) and budget < 0:
+            self.add("policy.capex_budget_musd_per_year", "must be ≥ 0", budget)
+        if isinstance(budget, dict):
+            years = {str(quarter_year(q)) for q in quarter_range(self.inst.horizon.first_quarter,
+                                                                 self.inst.horizon.last_quarter)}
+            for year in budget:
+                if year not in years:
+                    self.add(f"policy.capex_budget_musd_per_year.{year}", "not a calendar year of the horizon", year)
+        used = self._used_accelerators()
+        vendors = {self.accelerators[a].vendor for a in used if a in self.accelerators}
+        for vendor in policy.max_vendor_share:
+            if vendor not in vendors:
+                self.add(f"policy.max_vendor_share.{vendor}", "no accelerator of this vendor is in the instance",
+                         vendor)
+        providers = self._ids("providers") | {"own"}
+        for provider in policy.max_provider_share:
+            self.known(provider, providers, f"policy.max_provider_share.{provider}", "provider ('own' or a provider)")
+        penalty = policy.shortfall_penalty_usd_per_h100e_quarter
+        if isinstance(penalty, (int, float)) and penalty < 0:
+            self.add("policy.shortfall_penalty_usd_per_h100e_quarter", "must be ≥ 0", penalty)
+        if isinstance(penalty, dict):
+            workloads = self._ids("workloads")
+            for w in penalty:
+                self.known(w, workloads, f"policy.shortfall_penalty_usd_per_h100e_quarter.{w}", "workload")
+            for w in sorted(workloads - set(penalty)):
+                self.add("policy.shortfall_penalty_usd_per_h100e_quarter", f"missing workload '{w}'")
+
+    def _used_accelerators(self) -> set[str]:
+        inst = self.inst
+        return ({p.accelerator for p in inst.purchases} | {f.accelerator for f in inst.existing_fleet}
+                | {o.accelerator for o in inst.lease_offers} | {c.accelerator for c in inst.existing_contracts}
+                | {r.accelerator for r in inst.rentals})
+
+    def check_eligibility(self) -> None:
+        served: set[str] = set()
+        for a in self._used_accelerators():
+            if a in self.accelerators:
+                served |= {w for w, v in self.accelerators[a].throughput_h100e.items() if v > 0}
+        for k, w in enumerate(self.inst.workloads):
+            if w.id not in served:
+                self.add(f"workloads[{k}]", "no accelerator in the instance can serve this workload "
+                                            "(all its demand would be shortfall)", w.id)
+
+    def check_provenance(self) -> None:
+        raw = self.inst.model_dump(mode="json")
+        sources = self._ids("sources") | set(self.catalog_sources)
+        for path, prov in self.inst.provenance.items():
+            if not _path_exists(raw, path):
+                self.add(f"provenance.{path}", "names no value of this instance", path)
+            if prov.source is not None and prov.source not in sources:
+                self.add(f"provenance.{path}.source", "unknown source id", prov.source)
+
+
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def _path_exists(data: Any, path: str) -> bool:
+    """True when ``a.b[2].c`` names a value inside ``data``."""
+    node = data
+    for match in _PATH_PART.finditer(path):
+        key, index = match.groups()
+        if index is not None:
+            if not isinstance(node, list) or int(index) >= len(node):
+                return False
+            node = node[int(index)]
+        elif isinstance(node, dict) and key in node:
+            node = node[key]
+        else:
+            return False
+    return True
