@@ -1,0 +1,127 @@
+"""Python API: ``procure.solve(path_or_instance, **options)`` returns the plan as DataFrames."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from procure.data import ModelData, build_data
+from procure.model import build_model
+from procure.outputs import write_directory
+from procure.results import (capacity_table, costs_table, expected_costs, expected_shortfall, model_size,
+                             plan_table, slack_report)
+from procure.solve import SolveOptions, SolveResult, solve_model
+from procure.validation import LoadedInstance, instance_from_dict, load_instance
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a solve produced. Tables are empty when no plan was found."""
+
+    summary: dict
+    capacity: pd.DataFrame
+    plan: pd.DataFrame
+    costs: pd.DataFrame
+    data: ModelData
+    model: Any = field(default=None, repr=False)
+
+    @property
+    def status(self) -> str:
+        return self.summary["status"]
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {"capacity": self.capacity, "plan": self.plan, "costs": self.costs}
+
+    def write(self, out_dir: str | Path, extra=None) -> Path:
+        tables = self.tables if self.summary.get("has_plan") else {}
+        return write_directory(Path(out_dir), self.summary, tables, extra=extra)
+
+
+def load(source: str | Path | dict | LoadedInstance) -> LoadedInstance:
+    if isinstance(source, LoadedInstance):
+        return source
+    if isinstance(source, dict):
+        return instance_from_dict(source)
+    return load_instance(source)
+
+
+def solve(source: str | Path | dict | LoadedInstance, *, solver: str = "highs", time_limit: float | None = None,
+          gap: float = 1e-4, threads: int | None = None, tee: bool = False,
+          lp_relaxation: bool = False, keep_model: bool = False) -> Plan:
+    """Build and solve the instance; on infeasibility, re-solve elastically and name what had to give.
+
+    Raises :class:`procure.validation.InstanceError` for bad input and
+    :class:`procure.solve.SolverUnavailable` for a missing solver.
+    """
+    started = time.perf_counter()
+    loaded = load(source)
+    data = build_data(loaded)
+    options = SolveOptions(solver=solver, time_limit=time_limit, gap=gap, threads=threads, tee=tee)
+
+    t0 = time.perf_counter()
+    model = build_model(data)
+    build_seconds = time.perf_counter() - t0
+    result = solve_model(model, options)
+    relaxed: list[dict] | None = None
+    solved_model, solved_result = model, result
+    if result.status == "infeasible":
+        elastic = build_model(data, elastic=True)
+        elastic_result = solve_model(elastic, options)
+        if elastic_result.has_solution:
+            relaxed = slack_report(elastic, data)
+            solved_model, solved_result = elastic, elastic_result
+
+    summary: dict[str, Any] = {
+        "instance": data.name,
+        "status": result.status,
+        "termination": result.termination,
+        "solver": result.solver,
+        "has_plan": solved_result.has_solution,
+        "objective": _round(result.objective if result.has_solution else None),
+        "bound": _round(result.bound),
+        "gap": result.gap,
+        "units": {"objective": "$M, expected discounted (net of residual value)",
+                  "costs": "$M, expected discounted", "shortfall_h100e_quarters": "H100e-quarters, expected"},
+        "seconds": {},
+        "size": model_size(model),
+        "scenarios": {s: data.probability[s] for s in data.SCENARIOS},
+        "quarters": [data.QUARTERS[0], data.QUARTERS[-1]],
+        "options": {"time_limit": time_limit, "gap": gap, "threads": threads},
+    }
+    tables = {"capacity": pd.DataFrame(), "plan": pd.DataFrame(), "costs": pd.DataFrame()}
+    if solved_result.has_solution:
+        tables = {"capacity": capacity_table(solved_model, data), "plan": plan_table(solved_model, data),
+                  "costs": costs_table(solved_model, data)}
+        summary["costs"] = expected_costs(tables["costs"], data)
+        summary["shortfall_h100e_quarters"] = expected_shortfall(tables["capacity"], data)
+    else:
+        summary["costs"] = {}
+        summary["shortfall_h100e_quarters"] = None
+    if relaxed is not None:
+        summary["relaxed"] = relaxed
+        summary["elastic_objective"] = _round(solved_result.objective)
+    if lp_relaxation:
+        summary["lp_relaxation"] = _lp_relaxation(data, options, result)
+    summary["seconds"] = {"build": round(build_seconds, 3), "solve": round(result.seconds, 3),
+                          "total": round(time.perf_counter() - started, 3)}
+    return Plan(summary, tables["capacity"], tables["plan"], tables["costs"], data,
+                solved_model if keep_model else None)
+
+
+def _lp_relaxation(data: ModelData, options: SolveOptions, mip: SolveResult) -> dict:
+    relaxed = build_model(data, relax_integers=True)
+    lp = solve_model(relaxed, options)
+    bound = lp.objective if lp.status == "optimal" else None
+    gap = None
+    if bound is not None and mip.objective is not None:
+        gap = (mip.objective - bound) / max(abs(mip.objective), 1e-9)
+    return {"objective": _round(bound), "gap_to_mip": gap, "seconds": round(lp.seconds, 3)}
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(float(x), 6)

@@ -1,0 +1,172 @@
+"""Command line: parses, calls the API, prints with rich. No modelling logic here.
+
+Exit codes: 0 success (a plan was found, or the input is valid); 1 no plan (infeasible, or no incumbent
+by the time limit); 2 bad input or usage.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from procure.schema import catalog_json_schema, instance_json_schema
+from procure.validation import InstanceError, LoadedInstance, load_instance
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Optimise long-term AI compute procurement: build, buy, lease or rent.")
+console = Console()
+errors = Console(stderr=True)
+
+EXIT_OK, EXIT_NO_PLAN, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _fail_input(exc: InstanceError, path: Path) -> None:
+    errors.print(f"[bold red]{path}: {len(exc.problems)} problem(s)[/]")
+    for problem in exc.problems:
+        errors.print(f"  • {problem}", markup=False, highlight=False)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _load(path: Path) -> LoadedInstance:
+    try:
+        return load_instance(path)
+    except InstanceError as exc:
+        _fail_input(exc, path)
+        raise  # unreachable: _fail_input exits
+
+
+@app.command()
+def validate(instance: Path = typer.Argument(..., help="Instance JSON file.")) -> None:
+    """Check an instance and print a summary; exit 2 with every problem listed if it is invalid."""
+    loaded = _load(instance)
+    console.print(summary_table(loaded))
+
+
+def summary_table(loaded: LoadedInstance) -> Table:
+    inst = loaded.instance
+    from procure.quarters import quarter_range
+
+    quarters = quarter_range(inst.horizon.first_quarter, inst.horizon.last_quarter)
+    estimates = sum(1 for p in inst.provenance.values() if p.estimate)
+    table = Table(title=f"{inst.name}: valid", show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("value")
+    table.add_row("quarters", f"{len(quarters)} ({quarters[0]}–{quarters[-1]}), discount "
+                              f"{inst.horizon.discount_rate:.1%}/yr")
+    table.add_row("workloads", ", ".join(w.id for w in inst.workloads))
+    table.add_row("scenarios", ", ".join(
+        f"{s.id} (p={s.probability:g}" + (f", from {s.parent} at {s.branch_quarter})" if s.parent else ")")
+        for s in inst.scenarios))
+    table.add_row("sites", ", ".join(s.id for s in inst.sites) or "—")
+    table.add_row("purchasable", ", ".join(p.accelerator for p in inst.purchases) or "—")
+    table.add_row("existing fleet", f"{sum(f.units for f in inst.existing_fleet):,.0f} units")
+    table.add_row("lease offers", ", ".join(o.id for o in inst.lease_offers) or "—")
+    table.add_row("existing contracts", ", ".join(c.id for c in inst.existing_contracts) or "—")
+    table.add_row("rentals", ", ".join(r.id for r in inst.rentals) or "—")
+    table.add_row("providers", ", ".join(p.id for p in inst.providers) or "—")
+    table.add_row("catalog accelerators", str(len(loaded.accelerators)))
+    table.add_row("sources", str(len(inst.sources) + len(loaded.catalog_sources)))
+    table.add_row("provenance", f"{len(inst.provenance)} values annotated, {estimates} marked as estimates")
+    return table
+
+
+@app.command()
+def schema(catalog: bool = typer.Option(False, "--catalog", help="Print the catalog schema instead.")) -> None:
+    """Print the JSON Schema of instance files (or of catalogs)."""
+    document = catalog_json_schema() if catalog else instance_json_schema()
+    typer.echo(json.dumps(document, indent=2))
+
+
+@app.command()
+def solve(
+    instance: Path = typer.Argument(..., help="Instance JSON file."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output directory [default: out/<instance-stem>]."),
+    solver: str = typer.Option("highs", "--solver", help="highs, or any Pyomo solver name (cbc, scip, gurobi)."),
+    time_limit: Optional[float] = typer.Option(None, "--time-limit", min=0, help="Seconds before the solver stops."),
+    gap: float = typer.Option(1e-4, "--gap", min=0, help="Relative MIP gap to stop at."),
+    threads: Optional[int] = typer.Option(None, "--threads", min=1, help="Solver threads."),
+    as_json: bool = typer.Option(False, "--json", help="Print summary.json to stdout instead of tables."),
+    lp_relaxation: bool = typer.Option(False, "--lp-relaxation", help="Also solve the LP relaxation, report its gap."),
+    tee: bool = typer.Option(False, "--log", help="Stream the solver log."),
+) -> None:
+    """Build the MILP, solve it, write summary.json, capacity.csv, plan.csv, costs.csv."""
+    from procure.api import solve as run_solve
+    from procure.solve import SolverUnavailable
+
+    loaded = _load(instance)
+    try:
+        plan = run_solve(loaded, solver=solver, time_limit=time_limit, gap=gap, threads=threads, tee=tee,
+                         lp_relaxation=lp_relaxation)
+    except SolverUnavailable as exc:
+        errors.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    out_dir = out or Path("out") / instance.stem
+    plan.write(out_dir)
+    summary = plan.summary
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+    else:
+        _print_plan(plan, out_dir)
+    if summary["status"] not in ("optimal", "feasible"):
+        raise typer.Exit(EXIT_NO_PLAN)
+
+
+def _print_plan(plan, out_dir: Path) -> None:
+    summary = plan.summary
+    if summary["has_plan"]:
+        console.print(mix_table(plan))
+    status = summary["status"]
+    colour = {"optimal": "green", "feasible": "yellow"}.get(status, "red")
+    line = f"[bold {colour}]{status}[/]"
+    if summary["objective"] is not None:
+        gap = summary["gap"]
+        line += (f"  objective {summary['objective']:,.1f} $M (expected discounted)"
+                 f"  gap {gap:.2e}" if gap is not None else "")
+    console.print(line)
+    for relaxed in summary.get("relaxed", []):
+        console.print(f"  [red]had to give:[/] {relaxed['constraint']} {' '.join(relaxed['index'])} by "
+                      f"{relaxed['amount']:,.3f} {relaxed['unit']}")
+    seconds = summary["seconds"]
+    console.print(f"build {seconds['build']:.2f} s, solve {seconds['solve']:.2f} s, total {seconds['total']:.2f} s; "
+                  f"{summary['size']['variables']:,} variables ({summary['size']['integers']:,} integer), "
+                  f"{summary['size']['constraints']:,} constraints; outputs in {out_dir}/")
+
+
+def mix_table(plan) -> Table:
+    """Per-quarter mix of the most likely scenario."""
+    d = plan.data
+    scenario = max(d.SCENARIOS, key=lambda s: (d.probability[s], -d.SCENARIOS.index(s)))
+    rows = plan.plan[plan.plan["scenario"] == scenario]
+    cap = plan.capacity[(plan.capacity["scenario"] == scenario) & (plan.capacity["source"] == "total")]
+    generations = sorted({d.generation[a] for a in d.ACCELERATORS if any(f[0] == a for f in d.FLEET)})
+    table = Table(title=f"Mix per quarter — scenario '{scenario}' (p={d.probability[scenario]:g})")
+    for col in ["quarter", "own MW", *[f"{g} units" for g in generations], "leased", "contracted", "rented",
+                "demand H100e", "shortfall H100e"]:
+        table.add_column(col, justify="right")
+    for q in d.QUARTERS:
+        r = rows[rows["quarter"] == q]
+        installed = r[r["decision"] == "installed"]
+        by_gen = installed.groupby(installed["item"].map(d.generation))["quantity"].sum()
+
+        def total(decision: str) -> float:
+            return float(r.loc[r["decision"] == decision, "quantity"].sum())
+
+        c = cap[cap["quarter"] == q]
+        table.add_row(q, f"{total('power_online_mw'):,.0f}",
+                      *[f"{by_gen.get(g, 0.0):,.0f}" for g in generations],
+                      f"{total('leased'):,.0f}", f"{total('contract'):,.0f}", f"{total('rental'):,.0f}",
+                      f"{c['demand_h100e'].sum():,.0f}", f"{c['shortfall_h100e'].sum():,.0f}")
+    return table
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
