@@ -334,6 +334,9 @@ class _Checker:
 
     def check_leases(self) -> None:
         providers = self._ids("providers")
+        for k, p in enumerate(self.inst.providers):
+            if p.id == "own":
+                self.add(f"providers[{k}].id", "'own' is reserved for the owned fleet", p.id)
         for k, o in enumerate(self.inst.lease_offers):
             where = f"lease_offers[{k}]"
             self.known(o.provider, providers, f"{where}.provider", "provider")
@@ -342,6 +345,11 @@ class _Checker:
             self.in_horizon(o.last_start, f"{where}.last_start")
             if quarter_ordinal(o.last_start) < quarter_ordinal(o.first_start):
                 self.add(f"{where}.last_start", "start window is empty (last_start before first_start)", o.last_start)
+            if not o.take_or_pay and len({t.price_usd_per_unit_hour for t in o.terms}) > 1:
+                self.add(f"{where}.terms", "a pay-per-use offer (take_or_pay false) needs one price for all terms",
+                         [t.price_usd_per_unit_hour for t in o.terms])
+            if len({t.quarters for t in o.terms}) < len(o.terms):
+                self.add(f"{where}.terms", "two terms have the same length", [t.quarters for t in o.terms])
             if o.max_units < o.lot_size:
                 self.add(f"{where}.max_units", f"below one lot ({o.lot_size} units): the offer can never be signed",
                          o.max_units)
