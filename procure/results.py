@@ -152,13 +152,13 @@ def expected_costs(costs: pd.DataFrame, d: ModelData) -> dict[str, float]:
     weights = costs["scenario"].map(d.probability)
     by_cat = (costs["discounted_musd"] * weights).groupby(costs["category"]).sum()
     order = [*COST_CATEGORIES, "residual_value"]
-    return {c: round(float(by_cat.get(c, 0.0)), 3) for c in order}
+    return {c: round(float(by_cat.get(c, 0.0)), DECIMALS) for c in order}
 
 
 def expected_shortfall(capacity: pd.DataFrame, d: ModelData) -> float:
     totals = capacity[capacity["source"] == "total"]
     weights = totals["scenario"].map(d.probability)
-    return round(float((totals["shortfall_h100e"] * weights).sum()), 3)
+    return round(float((totals["shortfall_h100e"] * weights).sum()), DECIMALS)
 
 
 def model_size(m: pyo.ConcreteModel) -> dict[str, int]:
@@ -181,7 +181,7 @@ def slack_report(m: pyo.ConcreteModel, d: ModelData, tolerance: float = 1e-6) ->
             amount = pyo.value(v, exception=False) or 0.0
             if amount > tolerance:
                 where = [str(x) for x in index]
-                if len(index) >= 2 and isinstance(index[-1], int) and index[-2] in d.SCENARIOS:
+                if family != "budget" and len(index) >= 2 and index[-2] in d.SCENARIOS:  # a node
                     where = [*where[:-2], f"{index[-2]}@{d.QUARTERS[index[-1]]}"]
                 relaxed.append({"constraint": family, "index": where, "amount": round(amount, 6),
                                 "unit": units[family]})

@@ -67,6 +67,10 @@ def relative_gap(objective: float | None, bound: float | None) -> float | None:
 
 def solve_model(model: pyo.ConcreteModel, options: SolveOptions = SolveOptions()) -> SolveResult:
     """Solve ``model`` in place; variable values are loaded when a solution exists."""
+    violated = getattr(getattr(model, "domains", None), "violated", None)
+    if violated:  # a row without variables is already broken: no solver can help
+        return SolveResult("infeasible", f"constant rows violated: {violated}", None, None, None, 0.0,
+                           options.solver)
     if options.solver.lower() in ("highs", "appsi_highs"):
         return _solve_highs(model, options)
     return _solve_legacy(model, options)

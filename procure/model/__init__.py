@@ -34,6 +34,7 @@ def build_model(data: ModelData, elastic: bool = False, relax_integers: bool = F
     m = pyo.ConcreteModel(name=data.name)
     m.domains = SimpleNamespace(  # plain attribute: global sets cannot be model components
         elastic=elastic,
+        violated=[],
         integer=pyo.NonNegativeReals if relax_integers else pyo.NonNegativeIntegers,
         binary=pyo.UnitInterval if relax_integers else pyo.Binary)
     m.NODES = pyo.Set(initialize=data.NODES, dimen=2, ordered=True)

@@ -18,3 +18,14 @@ def slack(m: pyo.ConcreteModel, family: str, index: list) -> dict:
         m.SLACKS = []
     m.SLACKS.append(family)
     return var
+
+
+def constant_row(m: pyo.ConcreteModel, family: str, index: tuple, satisfied: bool):
+    """A row with no variables left: skip it, recording it when it is violated.
+
+    Violated constant rows make the model infeasible before any solve; ``m.domains.violated`` lets the
+    caller go straight to the elastic re-solve, where the row has a slack and is no longer constant.
+    """
+    if not satisfied:
+        m.domains.violated.append((family, index))
+    return pyo.Constraint.Skip

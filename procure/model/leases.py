@@ -8,7 +8,7 @@ from collections import defaultdict
 import pyomo.environ as pyo
 
 from procure.data import ModelData
-from procure.model.elastic import slack
+from procure.model.elastic import constant_row, slack
 
 
 def add_leases(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -67,6 +67,12 @@ def add_provider_capacity(m: pyo.ConcreteModel, d: ModelData) -> None:
                 rows.append((p, n))
                 lhs[p, n] = (sum(terms), fixed)
     give = slack(m, "provider_capacity", rows)
-    m.provider_capacity = pyo.Constraint(
-        rows, rule=lambda _, p, r, t: lhs[p, (r, t)][0] + lhs[p, (r, t)][1]
-        <= d.provider_cap[p, t] + give[p, (r, t)])
+
+    def rule(_, p, r, t):
+        leased, fixed = lhs[p, (r, t)]
+        body = leased + fixed - give[p, (r, t)]
+        if isinstance(body, (int, float)):  # existing contracts alone: a constant row
+            return constant_row(m, "provider_capacity", (p, r, t), body <= d.provider_cap[p, t] + 1e-9)
+        return body <= d.provider_cap[p, t]
+
+    m.provider_capacity = pyo.Constraint(rows, rule=rule)

@@ -37,7 +37,7 @@ def add_power_pipeline(m: pyo.ConcreteModel, d: ModelData) -> None:
             return mw
         history = d.history((r, t))
         arrived = range(0, t - d.lead[i] + 1)
-        blocks = sum(m.build[i, history[tau]] for tau in arrived if (i, history[tau]) in m.build)
+        blocks = sum(m.build[i, history[tau]] for tau in arrived if (i, *history[tau]) in m.build)
         blocks += sum(d.committed_blocks.get((i, tau), 0) for tau in arrived)
         return mw + d.block_mw[i] * blocks
 

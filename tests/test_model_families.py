@@ -1,0 +1,363 @@
+"""Each constraint family alone on a tiny instance whose optimum is computed by hand in the test.
+
+Units: $M. A price ``p`` $/unit-hour costs ``p × 2190 / 1e6`` $M per unit-quarter (see helpers.py).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import procure
+from helpers import PENALTY_USD, base_instance, load, site, usd_per_hour, with_catalog_change
+
+TOL = 1e-6
+
+
+def solve(tmp_path, instance, catalog=None, **options):
+    plan = procure.solve(load(tmp_path, instance, catalog), **options)
+    assert plan.status == "optimal", plan.summary
+    return plan
+
+
+def decisions(plan, decision, scenario="base"):
+    rows = plan.plan[(plan.plan["decision"] == decision) & (plan.plan["scenario"] == scenario)]
+    return {(r.quarter, r.site, r.item): r.quantity for r in rows.itertuples()}
+
+
+# ------------------------------------------------------------------------------------------- power pipeline
+def test_lead_time_forces_a_lease_until_power_arrives(tmp_path):
+    # 4 quarters, demand 10 H100e each. Power and chips are free but a block (10 MW) takes 2 quarters:
+    # started in 2026Q1 it powers 10 units of G from 2026Q3. Quarters 1-2 need a 2-quarter lease of 10
+    # units at $100/h: 10 × 100 × 2190 × 2 / 1e6 = 4.38 $M. Nothing else costs anything.
+    inst = base_instance(quarters=4, demand=[10, 10, 10, 10])
+    inst["sites"] = [site(expansion={"block_mw": 10, "max_blocks": 1, "lead_quarters": 2,
+                                     "capex_musd_per_mw": 0})]
+    inst["purchases"] = [{"accelerator": "G", "price_scale": 1e-9}]
+    inst["lease_offers"] = [{"id": "l", "provider": "cloud", "accelerator": "G", "first_start": "2026Q1",
+                             "last_start": "2026Q4", "terms": [{"quarters": 2, "price_usd_per_unit_hour": 100}],
+                             "max_units": 100, "lot_size": 10}]
+    plan = solve(tmp_path, inst)
+    assert plan.summary["objective"] == pytest.approx(4.38, abs=1e-4)
+    assert decisions(plan, "build_blocks") == {("2026Q1", "s1", "block"): 1}
+    assert decisions(plan, "lease_commit") == {("2026Q1", "", "l:2q"): 10}
+    online = decisions(plan, "power_online_mw")
+    assert ("2026Q2", "s1", "power") not in online and online[("2026Q3", "s1", "power")] == 10
+
+
+def test_max_blocks_limits_power(tmp_path):
+    # One 1-MW block at most, lead 0: one unit of G powered; demand 3 → 2 H100e short × $1M × 1 quarter.
+    inst = base_instance(quarters=2, demand=[3, 3])
+    inst["sites"] = [site(expansion={"block_mw": 1, "max_blocks": 1, "lead_quarters": 0,
+                                     "capex_musd_per_mw": 0})]
+    inst["purchases"] = [{"accelerator": "G", "price_scale": 1e-9}]
+    plan = solve(tmp_path, inst)
+    assert plan.summary["objective"] == pytest.approx(4.0, abs=1e-4)  # 2 short × 2 quarters × $1M
+
+
+# ------------------------------------------------------------------------------------------------ own fleet
+def test_units_retire_after_their_lifetime(tmp_path):
+    # Demand 1 for 4 quarters; G lives 2 quarters and costs $1M: buy in 2026Q1 and again in 2026Q3.
+    # The second unit is fully used by the horizon end (residual 1 − 2/2 = 0): objective = 2 × 1 = 2.
+    catalog = with_catalog_change("G", lifetime_quarters=2)
+    inst = base_instance(quarters=4, demand=[1, 1, 1, 1])
+    inst["sites"] = [site(mw=10)]
+    inst["purchases"] = [{"accelerator": "G"}]
+    plan = solve(tmp_path, inst, catalog)
+    assert plan.summary["objective"] == pytest.approx(2.0, abs=1e-6)
+    assert decisions(plan, "buy") == {("2026Q1", "s1", "G"): 1, ("2026Q3", "s1", "G"): 1}
+    assert decisions(plan, "retire") == {("2026Q3", "s1", "G"): 1}
+
+
+def test_existing_fleet_retires_and_residual_value_is_credited(tmp_path):
+    # An existing unit of G installed 2024Q1 with an 9-quarter life serves 2026Q1 only (2024Q1 + 9 = 2026Q2).
+    # 2026Q2 then needs a purchase: $1M, lifetime 4, used 1 quarter of 4 inside the horizon → residual
+    # 0.75 credited: objective 1 − 0.75 = 0.25.
+    catalog = with_catalog_change("G", lifetime_quarters=9)
+    catalog = with_catalog_change("X", lifetime_quarters=4)
+    catalog["accelerators"][0]["lifetime_quarters"] = 9
+    inst = base_instance(quarters=2, demand=[1, 1])
+    inst["sites"] = [site(mw=10)]
+    inst["existing_fleet"] = [{"site": "s1", "accelerator": "G", "units": 1, "installed": "2024Q1"}]
+    inst["purchases"] = [{"accelerator": "X"}]
+    plan = solve(tmp_path, inst, catalog)
+    assert plan.summary["objective"] == pytest.approx(0.25, abs=1e-6)
+    assert plan.summary["costs"]["residual_value"] == pytest.approx(-0.75, abs=1e-6)
+
+
+def test_supply_cap_spreads_purchases(tmp_path):
+    # Demand 0 then 2 for three quarters; G limited to 1 unit per quarter, lifetime 4, $1M.
+    # Buy 1 in Q1 (residual 1 − 4/4 = 0) and 1 in Q2 (residual 1 − 3/4 = 0.25): 2 − 0.25 = 1.75.
+    # (Uncapped, both in Q2: 2 − 2 × 0.25 = 1.5.)
+    catalog = with_catalog_change("G", lifetime_quarters=4, supply_cap_units=1)
+    inst = base_instance(quarters=4, demand=[0, 2, 2, 2])
+    inst["sites"] = [site(mw=10)]
+    inst["purchases"] = [{"accelerator": "G"}]
+    plan = solve(tmp_path, inst, catalog)
+    assert plan.summary["objective"] == pytest.approx(1.75, abs=1e-6)
+    uncapped = solve(tmp_path, inst, with_catalog_change("G", lifetime_quarters=4))
+    assert uncapped.summary["objective"] == pytest.approx(1.5, abs=1e-6)
+
+
+@pytest.mark.parametrize("pue, expected", [(1.0, 0.0), (2.0, 1.0)])
+def test_power_needs_kw_times_pue_within_online_mw(tmp_path, pue, expected):
+    # 1 MW online, G draws 500 kW: at PUE 1 two units fit (demand 2 met); at PUE 2 only one → 1 H100e
+    # short × $1M = 1. Chips cost nothing.
+    catalog = with_catalog_change("G", power_kw=500)
+    inst = base_instance(quarters=1, demand=[2])
+    inst["sites"] = [site(mw=1, pue=pue)]
+    inst["purchases"] = [{"accelerator": "G", "price_scale": 1e-9}]
+    plan = solve(tmp_path, inst, catalog)
+    assert plan.summary["objective"] == pytest.approx(expected, abs=1e-6)
+
+
+def test_idle_units_draw_no_power(tmp_path):
+    # 1 MW site full with 1 old unit of G (1 H100e). Demand 4: switch G off and power one N (4 H100e,
+    # $0.5M, lifetime 1 → no residual). Keeping G would cost 3 H100e short × $1M = 3.
+    inst = base_instance(quarters=1, demand=[4])
+    inst["sites"] = [site(mw=1)]
+    inst["existing_fleet"] = [{"site": "s1", "accelerator": "G", "units": 1, "installed": "2026Q1"}]
+    inst["purchases"] = [{"accelerator": "N"}]
+    plan = solve(tmp_path, inst)
+    assert plan.summary["objective"] == pytest.approx(0.5, abs=1e-6)
+    assert decisions(plan, "powered") == {("2026Q1", "s1", "N"): 1}
+
+
+def test_electricity_and_fixed_opex(tmp_path):
+    # One existing unit (1000 kW) at PUE 1.5, $100/MWh: 1 MW × 1.5 × 2190 h × $100 = $328,500 = 0.3285 $M.
+    # Fixed opex $0.4M per MW-year on 10 MW online: 10 × 0.4 / 4 = 1.0 $M per quarter. Total 1.3285.
+    inst = base_instance(quarters=1, demand=[1])
+    inst["sites"] = [site(mw=10, pue=1.5, electricity_usd_per_mwh=100, fixed_opex_musd_per_mw_year=0.4)]
+    inst["existing_fleet"] = [{"site": "s1", "accelerator": "G", "units": 1, "installed": "2026Q1"}]
+    plan = solve(tmp_path, inst)
+    assert plan.summary["objective"] == pytest.approx(1.3285, abs=1e-6)
+    assert plan.summary["costs"]["opex_electricity"] == pytest.approx(0.3285, abs=1e-6)
+    assert plan.summary["costs"]["opex_fixed"] == pytest.approx(1.0, abs=1e-6)
+
+
+# --------------------------------------------------------------------------------------------------- leases
+def test_take_or_pay_is_paid_even_when_unused(tmp_path):
+    # Existing take-or-pay contract, 5 units at $100/h, 2026Q1–Q2, no demand: 5 × 100 × 2190 × 2 / 1e6
+    # = 2.19 $M. A pay-per-use contract beside it costs nothing when unused.
+    inst = base_instance(quarters=2, demand=[0, 0])
+    inst["existing_contracts"] = [
+        {"id": "top", "provider": "cloud", "accelerator": "G", "start": "2025Q1", "end": "2026Q2", "units": 5,
+         "price_usd_per_unit_hour": 100},
+        {"id": "ppu", "provider": "cloud", "accelerator": "G", "start": "2025Q1", "end": "2026Q2", "units": 5,
+         "price_usd_per_unit_hour": 100, "take_or_pay": False}]
+    plan = solve(tmp_path, inst)
+    assert plan.summary["objective"] == pytest.approx(2.19, abs=1e-6)
+
+
+def test_new_take_or_pay_lease_pays_its_whole_term(tmp_path):
+    # Demand 10 in Q1 only. A 2-quarter lease of 10 units at $100/h costs 10 × 100 × 2190 × 2 / 1e6 = 4.38,
+    # idle Q2 included; renting 10 units at $250/h for Q1 would cost 5.475. The lease wins at 4.38.
+    inst = base_instance(quarters=2, demand=[10, 0])
+    inst["lease_offers"] = [{"id": "l", "provider": "cloud", "accelerator": "G", "first_start": "2026Q1",
+                             "last_start": "2026Q1", "terms": [{"quarters": 2, "price_usd_per_unit_hour": 100}],
+                             "max_units": 10, "lot_size": 10}]
+    inst["rentals"] = [{"id": "r", "provider": "cloud", "accelerator": "G", "price_usd_per_unit_hour": 250,
+                        "available_units": 10}]
+    plan = solve(tmp_path, inst)
+    assert plan.summary["objective"] == pytest.approx(4.38, abs=1e-6)
+
+
+def test_lease_minimum_volume_is_semi_continuous(tmp_path):
+    # Demand 10. Lease at $100/h needs ≥ 20 units if signed: 20 × 100 × 2190 / 1e6 = 4.38; renting 10 at
+    # $150/h costs 3.285 → rent. Without the minimum, leasing 10 would cost 2.19.
+    inst = base_instance(quarters=1, demand=[10])
+    offer = {"id": "l", "provider": "cloud", "accelerator": "G", "first_start": "2026Q1", "last_start": "2026Q1",
+             "terms": [{"quarters": 1, "price_usd_per_unit_hour": 100}], "min_units": 20, "max_units": 30,
+             "lot_size": 10}
+    inst["lease_offers"] = [offer]
+    inst["rentals"] = [{"id": "r", "provider": "cloud", "accelerator": "G", "price_usd_per_unit_hour": 150,
+                        "available_units": 100}]
+    assert solve(tmp_path, inst).summary["objective"] == pytest.approx(3.285, abs=1e-6)
+    offer["min_units"] = 0
+    assert solve(tmp_path, inst).summary["objective"] == pytest.approx(2.19, abs=1e-6)
+
+
+def test_term_choice_takes_the_cheaper_total(tmp_path):
+    # Demand 10 for 2 quarters. Term 1 at $200/h twice: 2 × 10 × 200 × 2190 / 1e6 = 8.76; term 2 at $150/h:
+    # 10 × 150 × 2190 × 2 / 1e6 = 6.57 → the 2-quarter term.
+    inst = base_instance(quarters=2, demand=[10, 10])
+    inst["lease_offers"] = [{"id": "l", "provider": "cloud", "accelerator": "G", "first_start": "2026Q1",
+                             "last_start": "2026Q2", "terms": [{"quarters": 1, "price_usd_per_unit_hour": 200},
+                                                               {"quarters": 2, "price_usd_per_unit_hour": 150}],
+                             "max_units": 10, "lot_size": 10}]
+    plan = solve(tmp_path, inst)
+    assert plan.summary["objective"] == pytest.approx(6.57, abs=1e-6)
+
+
+def test_provider_capacity_counts_existing_contracts(tmp_path):
+    # Provider capped at 5 units; an existing contract holds 3 (pay-per-use, $100/h: 0.219 per unit-quarter).
+    # Demand 10: contract 3 (0.657) + new lease ≤ 2 units at $100/h (0.438) + 5 rented from another provider
+    # at $200/h (2.19). Total 3.285.
+    inst = base_instance(quarters=1, demand=[10])
+    inst["providers"] = [{"id": "cloud", "capacity_units": 5}, {"id": "other"}]
+    inst["existing_contracts"] = [{"id": "c", "provider": "cloud", "accelerator": "G", "start": "2026Q1",
+                                   "end": "2026Q1", "units": 3, "price_usd_per_unit_hour": 100,
+                                   "take_or_pay": False}]
+    inst["lease_offers"] = [{"id": "l", "provider": "cloud", "accelerator": "G", "first_start": "2026Q1",
+                             "last_start": "2026Q1", "terms": [{"quarters": 1, "price_usd_per_unit_hour": 100}],
+                             "max_units": 100, "lot_size": 1}]
+    inst["rentals"] = [{"id": "r", "provider": "other", "accelerator": "G", "price_usd_per_unit_hour": 200,
+                        "available_units": 100}]
+    plan = solve(tmp_path, inst)
+    assert plan.summary["objective"] == pytest.approx(3.285, abs=1e-6)
+
+
+# -------------------------------------------------------------------------------------------------- rentals
+def test_rental_availability_cap(tmp_path):
+    # Demand 10, only 4 units rentable at $100/h: 4 × 100 × 2190 / 1e6 = 0.876, plus 6 short × $1M = 6.
+    inst = base_instance(quarters=1, demand=[10])
+    inst["rentals"] = [{"id": "r", "provider": "cloud", "accelerator": "G", "price_usd_per_unit_hour": 100,
+                        "available_units": 4}]
+    plan = solve(tmp_path, inst)
+    assert plan.summary["objective"] == pytest.approx(6.876, abs=1e-6)
+    assert plan.summary["shortfall_h100e_quarters"] == pytest.approx(6)
+
+
+# -------------------------------------------------------------------------------------------------- serving
+def test_workload_share_cap_and_ineligible_workload(tmp_path):
+    # 20 owned units of S may give at most 25 % = 5 units to training: demand 10 → 5 short × $1M.
+    # T (inference only, 2 H100e per unit) cannot serve training at all; 3 units cover inference 6.
+    inst = base_instance(quarters=1, demand=[10], workloads=("training", "inference"))
+    inst["scenarios"][0]["demand"]["inference"] = {"series": [6]}
+    inst["sites"] = [site(mw=100)]
+    inst["existing_fleet"] = [{"site": "s1", "accelerator": "S", "units": 20, "installed": "2026Q1"}]
+    inst["existing_contracts"] = [{"id": "tpu", "provider": "cloud", "accelerator": "T", "start": "2026Q1",
+                                   "end": "2026Q1", "units": 3, "price_usd_per_unit_hour": 0}]
+    plan = solve(tmp_path, inst)
+    assert plan.summary["objective"] == pytest.approx(5.0, abs=1e-6)
+    served = plan.capacity.set_index(["workload", "source"])["served_h100e"]
+    assert served["training", "own:S"] == pytest.approx(5)
+    assert ("training", "contract:tpu") not in served.index
+
+
+# --------------------------------------------------------------------------------------------------- policy
+def test_capex_budget(tmp_path):
+    # Demand 2, G costs $1M with lifetime 1 (no residual); budget $1M/year → buy 1, 1 short × $1M: 2.
+    # A $10M penalty makes the difference visible: 1 + 10 = 11 with the budget, 2 without.
+    catalog = with_catalog_change("G", lifetime_quarters=1)
+    inst = base_instance(quarters=1, demand=[2])
+    inst["sites"] = [site(mw=10)]
+    inst["purchases"] = [{"accelerator": "G"}]
+    inst["policy"]["shortfall_penalty_usd_per_h100e_quarter"] = 10e6
+    inst["policy"]["capex_budget_musd_per_year"] = 1
+    assert solve(tmp_path, inst, catalog).summary["objective"] == pytest.approx(11.0, abs=1e-6)
+    inst["policy"]["capex_budget_musd_per_year"] = None
+    assert solve(tmp_path, inst, catalog).summary["objective"] == pytest.approx(2.0, abs=1e-6)
+
+
+def test_max_vendor_share(tmp_path):
+    # Demand 10 from rentals: G (nvidia) at $100/h, X (amd) at $200/h. Nvidia ≤ 50 %: 5 + 5 units:
+    # 5 × 100 × 2190 / 1e6 + 5 × 200 × 2190 / 1e6 = 1.095 + 2.19 = 3.285.
+    inst = base_instance(quarters=1, demand=[10])
+    inst["rentals"] = [
+        {"id": "g", "provider": "cloud", "accelerator": "G", "price_usd_per_unit_hour": 100, "available_units": 100},
+        {"id": "x", "provider": "cloud", "accelerator": "X", "price_usd_per_unit_hour": 200, "available_units": 100}]
+    inst["policy"]["max_vendor_share"] = {"nvidia": 0.5}
+    assert solve(tmp_path, inst).summary["objective"] == pytest.approx(3.285, abs=1e-6)
+
+
+def test_max_provider_share(tmp_path):
+    # Same prices, the cheap G rental from 'cheap' capped at 30 % of served compute: 3 × 0.219 + 7 × 0.438
+    # = 0.657 + 3.066 = 3.723.
+    inst = base_instance(quarters=1, demand=[10])
+    inst["providers"] = [{"id": "cheap"}, {"id": "dear"}]
+    inst["rentals"] = [
+        {"id": "g", "provider": "cheap", "accelerator": "G", "price_usd_per_unit_hour": 100, "available_units": 100},
+        {"id": "x", "provider": "dear", "accelerator": "G", "price_usd_per_unit_hour": 200, "available_units": 100}]
+    inst["policy"]["max_provider_share"] = {"cheap": 0.3}
+    assert solve(tmp_path, inst).summary["objective"] == pytest.approx(3.723, abs=1e-6)
+
+
+def test_min_owned_share(tmp_path):
+    # Demand 10; own G costs $1M (lifetime 1), renting costs 0.219 per unit-quarter. At least 30 % owned:
+    # 3 bought (3.0) + 7 rented (1.533) = 4.533.
+    catalog = with_catalog_change("G", lifetime_quarters=1)
+    inst = base_instance(quarters=1, demand=[10])
+    inst["sites"] = [site(mw=100)]
+    inst["purchases"] = [{"accelerator": "G"}]
+    inst["rentals"] = [{"id": "r", "provider": "cloud", "accelerator": "G", "price_usd_per_unit_hour": 100,
+                        "available_units": 100}]
+    inst["policy"]["min_owned_share"] = 0.3
+    assert solve(tmp_path, inst, catalog).summary["objective"] == pytest.approx(4.533, abs=1e-6)
+
+
+# ------------------------------------------------------------------------------------------------ scenarios
+def hedging_instance() -> dict:
+    # Two quarters. G can only be bought in Q1 ($1M, lifetime 2 → no residual); renting in Q2 costs
+    # 1.5 $M per unit-quarter (shortfall $10M, never worth it). Demand in Q2 is 10 (base) or 20 (high),
+    # each p = 0.5, revealed in Q2.
+    inst = base_instance(quarters=2, demand=[0, 10])
+    inst["policy"]["shortfall_penalty_usd_per_h100e_quarter"] = 10 * PENALTY_USD
+    inst["scenarios"] = [
+        {"id": "base", "probability": 0.5, "demand": {"training": {"series": [0, 10]}}},
+        {"id": "high", "probability": 0.5, "parent": "base", "branch_quarter": "2026Q2",
+         "demand": {"training": {"series": [0, 20]}}}]
+    inst["sites"] = [site(mw=100)]
+    inst["purchases"] = [{"accelerator": "G", "last_quarter": "2026Q1"}]
+    inst["rentals"] = [{"id": "r", "provider": "cloud", "accelerator": "G",
+                        "price_usd_per_unit_hour": usd_per_hour(1.5), "available_units": 100}]
+    return inst
+
+
+def test_non_anticipativity_makes_the_first_stage_decision_common(tmp_path):
+    # One Q1 purchase x for both scenarios: cost x + 0.5 × 1.5 × (10 − x)⁺ + 0.5 × 1.5 × (20 − x)⁺.
+    # Slope −0.5 below 10, +0.25 between 10 and 20 → x = 10, cost 10 + 0.75 × 10 = 17.5.
+    # (Perfect foresight would buy 10 or 20: expected 15.)
+    catalog = with_catalog_change("G", lifetime_quarters=2)
+    plan = solve(tmp_path, hedging_instance(), catalog)
+    assert plan.summary["objective"] == pytest.approx(17.5, abs=1e-6)
+    assert decisions(plan, "buy", "base") == decisions(plan, "buy", "high") == {("2026Q1", "s1", "G"): 10}
+    assert decisions(plan, "rental", "high") == {("2026Q2", "", "r"): 10}
+    assert decisions(plan, "rental", "base") == {}
+
+
+def test_discounting_uses_the_quarter_of_each_cost(tmp_path):
+    # 8 % a year: a $2.19M contract quarter in 2027Q1 (4 quarters in) is worth 2.19 / 1.08 today.
+    inst = base_instance(quarters=5, demand=[0] * 5)
+    inst["horizon"]["discount_rate"] = 0.08
+    inst["existing_contracts"] = [{"id": "c", "provider": "cloud", "accelerator": "G", "start": "2027Q1",
+                                   "end": "2027Q1", "units": 10, "price_usd_per_unit_hour": 100}]
+    plan = solve(tmp_path, inst)
+    assert plan.summary["objective"] == pytest.approx(2.19 / 1.08, abs=1e-6)
+
+
+def test_shortfall_penalty_per_workload(tmp_path):
+    # Nothing to serve with: 2 training short at $1M and 3 inference short at $2M: 2 + 6 = 8.
+    inst = base_instance(quarters=1, demand=[2], workloads=("training", "inference"))
+    inst["scenarios"][0]["demand"]["inference"] = {"series": [3]}
+    inst["rentals"] = [{"id": "r", "provider": "cloud", "accelerator": "G", "price_usd_per_unit_hour": 0,
+                        "available_units": 0}]
+    inst["policy"]["shortfall_penalty_usd_per_h100e_quarter"] = {"training": PENALTY_USD,
+                                                                 "inference": 2 * PENALTY_USD}
+    assert solve(tmp_path, inst).summary["objective"] == pytest.approx(8.0, abs=1e-6)
+
+
+# ------------------------------------------------------------------------------------------ infeasibility
+def test_infeasible_instance_names_what_had_to_give(tmp_path):
+    # An existing contract of 8 units with a provider capped at 5: no plan satisfies the cap. The elastic
+    # re-solve relaxes provider_capacity by exactly 3 units.
+    inst = base_instance(quarters=1, demand=[1])
+    inst["providers"] = [{"id": "cloud", "capacity_units": 5}]
+    inst["existing_contracts"] = [{"id": "c", "provider": "cloud", "accelerator": "G", "start": "2026Q1",
+                                   "end": "2026Q1", "units": 8, "price_usd_per_unit_hour": 1}]
+    plan = procure.solve(load(tmp_path, inst))
+    assert plan.status == "infeasible"
+    assert plan.summary["relaxed"] == [{"constraint": "provider_capacity", "index": ["cloud", "base@2026Q1"],
+                                        "amount": 3.0, "unit": "units"}]
+
+
+def test_committed_capex_over_budget_is_infeasible(tmp_path):
+    # Two committed 1-MW blocks at $3M/MW = $6M in 2026 against a $5M budget: budget gives by $1M.
+    inst = base_instance(quarters=2, demand=[0, 0])
+    inst["sites"] = [site(expansion={"block_mw": 1, "max_blocks": 2, "lead_quarters": 1, "capex_musd_per_mw": 3,
+                                     "committed_starts": {"2026Q1": 2}})]
+    inst["rentals"] = [{"id": "r", "provider": "cloud", "accelerator": "G", "price_usd_per_unit_hour": 1,
+                        "available_units": 1}]
+    inst["policy"]["capex_budget_musd_per_year"] = 5
+    plan = procure.solve(load(tmp_path, inst))
+    assert plan.status == "infeasible"
+    assert [(r["constraint"], r["amount"]) for r in plan.summary["relaxed"]] == [("budget", 1.0)]
