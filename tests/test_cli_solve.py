@@ -1,0 +1,108 @@
+"""`procure solve` through typer's CliRunner: exit codes, files written, time limit, determinism."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from helpers import base_instance, site, write
+from procure.cli import app
+from procure.results import CAPACITY_COLUMNS, COSTS_COLUMNS, PLAN_COLUMNS
+
+runner = CliRunner()
+
+
+def small_lease_instance() -> dict:
+    inst = base_instance(quarters=4, demand=[10, 10, 20, 20])
+    inst["sites"] = [site(mw=5, expansion={"block_mw": 10, "max_blocks": 2, "lead_quarters": 2,
+                                           "capex_musd_per_mw": 1})]
+    inst["purchases"] = [{"accelerator": "G", "price_scale": 0.1}]
+    inst["lease_offers"] = [{"id": "l", "provider": "cloud", "accelerator": "G", "first_start": "2026Q1",
+                             "last_start": "2026Q4", "terms": [{"quarters": 2, "price_usd_per_unit_hour": 100}],
+                             "max_units": 100, "lot_size": 5}]
+    inst["rentals"] = [{"id": "r", "provider": "cloud", "accelerator": "G", "price_usd_per_unit_hour": 300,
+                        "available_units": 5}]
+    return inst
+
+
+def test_solve_writes_every_output(tmp_path):
+    path = write(tmp_path, small_lease_instance())
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["solve", str(path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "optimal" in result.output and "Mix per quarter" in result.output
+    summary = json.loads((out / "summary.json").read_text())
+    for key in ("status", "objective", "bound", "gap", "seconds", "size", "costs", "shortfall_h100e_quarters"):
+        assert key in summary
+    assert set(summary["seconds"]) >= {"build", "solve", "total"}
+    assert set(summary["size"]) == {"variables", "integers", "constraints"}
+    assert list(pd.read_csv(out / "capacity.csv").columns) == CAPACITY_COLUMNS
+    assert list(pd.read_csv(out / "plan.csv").columns) == PLAN_COLUMNS
+    costs = pd.read_csv(out / "costs.csv")
+    assert list(costs.columns) == COSTS_COLUMNS
+    # the cost table adds up to the objective (one scenario, probability 1)
+    assert costs["discounted_musd"].sum() == pytest.approx(summary["objective"], abs=1e-4)
+
+
+def test_json_flag_prints_the_summary(tmp_path):
+    path = write(tmp_path, small_lease_instance())
+    result = runner.invoke(app, ["solve", str(path), "--out", str(tmp_path / "o"), "--json"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["status"] == "optimal"
+
+
+def test_same_input_gives_byte_identical_csv(tmp_path):
+    path = write(tmp_path, small_lease_instance())
+    for name in ("a", "b"):
+        assert runner.invoke(app, ["solve", str(path), "--out", str(tmp_path / name)]).exit_code == 0
+    for name in ("capacity.csv", "plan.csv", "costs.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_infeasible_exits_1_and_names_the_relaxed_rows(tmp_path):
+    inst = base_instance(quarters=1, demand=[1])
+    inst["providers"] = [{"id": "cloud", "capacity_units": 5}]
+    inst["existing_contracts"] = [{"id": "c", "provider": "cloud", "accelerator": "G", "start": "2026Q1",
+                                   "end": "2026Q1", "units": 8, "price_usd_per_unit_hour": 1}]
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["solve", str(write(tmp_path, inst)), "--out", str(out)])
+    assert result.exit_code == 1
+    assert "provider_capacity" in result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "infeasible" and summary["relaxed"][0]["amount"] == 3.0
+
+
+def test_bad_input_exits_2_without_traceback(tmp_path):
+    inst = small_lease_instance()
+    inst["purchases"] = [{"accelerator": "NOPE"}]
+    result = runner.invoke(app, ["solve", str(write(tmp_path, inst))])
+    assert result.exit_code == 2
+    assert "purchases[0].accelerator" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_unknown_solver_exits_2(tmp_path):
+    path = write(tmp_path, small_lease_instance())
+    result = runner.invoke(app, ["solve", str(path), "--solver", "no-such-solver", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "not available" in result.output
+
+
+def test_failed_solve_keeps_previous_outputs(tmp_path):
+    path = write(tmp_path, small_lease_instance())
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["solve", str(path), "--out", str(out)]).exit_code == 0
+    before = (out / "plan.csv").read_bytes()
+    result = runner.invoke(app, ["solve", str(path), "--solver", "no-such-solver", "--out", str(out)])
+    assert result.exit_code == 2
+    assert (out / "plan.csv").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_bad_option_is_a_usage_error(tmp_path):
+    path = write(tmp_path, small_lease_instance())
+    assert runner.invoke(app, ["solve", str(path), "--gap", "-1"]).exit_code == 2
+    assert runner.invoke(app, ["solve", str(path), "--threads", "0"]).exit_code == 2
