@@ -55,7 +55,7 @@ def capacity_table(m: pyo.ConcreteModel, d: ModelData) -> pd.DataFrame:
         for t in range(d.T):
             n = d.node_of[s, t]
             for w in d.WORKLOADS:
-                demand = _v(d.demand[w, n])
+                demand = _v(m.demand_h100e[w, n])
                 short = _v(m.shortfall[w, n])
                 cap_total = served_total = 0.0
                 for u in d.SOURCES:
@@ -74,6 +74,9 @@ def capacity_table(m: pyo.ConcreteModel, d: ModelData) -> pd.DataFrame:
 def plan_table(m: pyo.ConcreteModel, d: ModelData) -> pd.DataFrame:
     per_node: dict = defaultdict(list)
 
+    def scale(key: str) -> float:
+        return float(pyo.value(m.price_scale[key]))
+
     def add(n, decision, site, item, quantity, unit, cost):
         if abs(quantity) > 10 ** -DECIMALS:
             per_node[n].append((decision, site, item, _v(quantity), unit, _v(cost)))
@@ -81,14 +84,14 @@ def plan_table(m: pyo.ConcreteModel, d: ModelData) -> pd.DataFrame:
     for i in d.EXPANDABLE:
         for n in d.NODES:
             blocks = (_v(m.build[i, n]) if (i, *n) in m.build else 0.0) + d.committed_blocks.get((i, n[1]), 0)
-            add(n, "build_blocks", i, "block", blocks, "blocks", blocks * d.block_capex_musd[i])
+            add(n, "build_blocks", i, "block", blocks, "blocks", blocks * d.block_capex_musd[i] * scale(f"block:{i}"))
     for i in d.SITES:
         for n in d.NODES:
             mw = _v(m.online_mw[i, n])
-            add(n, "power_online_mw", i, "power", mw, "MW", mw * d.fixed_opex_musd_per_mw_quarter[i])
+            add(n, "power_online_mw", i, "power", mw, "MW", mw * d.fixed_opex_musd_per_mw_quarter[i] * scale(f"opex:{i}"))
     bought = {(a, i, (r, t)): _v(m.buy[a, i, r, t]) * d.buy_lot[a] for a, i, r, t in m.buy.index_set()}
     for (a, i, n), units in bought.items():
-        add(n, "buy", i, a, units, "units", units * d.price_musd_per_unit[a, n[1]])
+        add(n, "buy", i, a, units, "units", units * d.price_musd_per_unit[a, n[1]] * scale(f"buy:{a}"))
     for a, i, r, t in m.POWERED:
         n = (r, t)
         add(n, "installed", i, a, _v(m.installed[a, i, r, t]), "units", 0.0)
@@ -103,18 +106,19 @@ def plan_table(m: pyo.ConcreteModel, d: ModelData) -> pd.DataFrame:
         units = _v(m.commit[o, k, L, r, t]) * d.offer_lot[o]
         inside = min(L, d.T - k)
         add((r, t), "lease_commit", "", f"{o}:{L}q", units, "units",
-            units * d.lease_musd_per_unit_quarter[o, L] * inside)
+            units * d.lease_musd_per_unit_quarter[o, L] * scale(f"lease:{o}") * inside)
     for o, r, t in m.LEASED:
         add((r, t), "leased", "", o, _v(m.leased_units[o, r, t]), "units", 0.0)
     for (c, t), units in d.contract_units.items():
         for n in d.NODES:
             if n[1] == t:
-                add(n, "contract", "", c, units, "units", units * d.contract_musd_per_unit_quarter[c])
+                add(n, "contract", "", c, units, "units", units * d.contract_musd_per_unit_quarter[c] * scale(f"contract:{c}"))
     for rental in d.RENTALS:
         for n in d.NODES:
             if (f"rental:{rental}", n) in m.used_units:
                 units = _v(m.used_units[f"rental:{rental}", n])
-                add(n, "rental", "", rental, units, "units", units * d.rental_musd_per_unit_quarter[rental])
+                add(n, "rental", "", rental, units, "units",
+                    units * d.rental_musd_per_unit_quarter[rental] * scale(f"rental:{rental}"))
 
     order = {name: k for k, name in enumerate(DECISIONS)}
     for n in per_node:
@@ -134,10 +138,10 @@ def costs_table(m: pyo.ConcreteModel, d: ModelData) -> pd.DataFrame:
             for c in COST_CATEGORIES:
                 value = pyo.value(m.cost[c, n])
                 sums[d.year_of[t], c][0] += value
-                sums[d.year_of[t], c][1] += value * d.discount[t]
+                sums[d.year_of[t], c][1] += value * pyo.value(m.discount_factor[t])
             credit = pyo.value(m.residual[n])
             sums[last_year, "residual_value"][0] -= credit
-            sums[last_year, "residual_value"][1] -= credit * d.discount_end
+            sums[last_year, "residual_value"][1] -= credit * pyo.value(m.discount_end)
         for (year, c), (plain, discounted) in sorted(sums.items(), key=lambda kv: (kv[0][0], _cat_order(kv[0][1]))):
             rows.append((s, year, c, _v(plain), _v(discounted)))
     return pd.DataFrame(rows, columns=COSTS_COLUMNS)

@@ -17,6 +17,7 @@ from procure.model.costs import add_costs, add_objective
 from procure.model.fleet import add_fleet, add_power_capacity, add_supply
 from procure.model.leases import add_leases, add_provider_capacity
 from procure.model.policy import add_budget, add_owned_share, add_provider_share, add_vendor_share
+from procure.model.parameters import add_parameters
 from procure.model.power import add_power_pipeline
 from procure.model.serving import add_serving
 
@@ -40,6 +41,7 @@ def build_model(data: ModelData, elastic: bool = False, relax_integers: bool = F
     m.NODES = pyo.Set(initialize=data.NODES, dimen=2, ordered=True)
     m.WORKLOADS = pyo.Set(initialize=data.WORKLOADS, ordered=True)
 
+    add_parameters(m, data)
     add_power_pipeline(m, data)
     add_fleet(m, data)
     add_supply(m, data)

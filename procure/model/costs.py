@@ -33,28 +33,33 @@ def add_costs(m: pyo.ConcreteModel, d: ModelData) -> None:
         Σ_i capex_block_i · ρ_{i,t} · (build + committed) + Σ_{a,i} price_{a,t} · lot_a · ρ_{a,t} · buy
 
     with ``ρ`` the undepreciated fraction after the horizon's last quarter (blocks depreciate from power-on).
+    Every price above is multiplied by its mutable ``price_scale`` (1.0 as built), so sweeps re-price in place.
     """
     terms = {(c, n): [] for c in COST_CATEGORIES for n in d.NODES}
     residual = {n: [] for n in d.NODES}
     for i, r, t in m.build.index_set():
-        terms["capex_power", (r, t)].append(d.block_capex_musd[i] * m.build[i, r, t])
-        residual[r, t].append(d.block_capex_musd[i] * d.block_residual_fraction[i, t] * m.build[i, r, t])
+        capex = d.block_capex_musd[i] * m.price_scale[f"block:{i}"]
+        terms["capex_power", (r, t)].append(capex * m.build[i, r, t])
+        residual[r, t].append(capex * d.block_residual_fraction[i, t] * m.build[i, r, t])
     for (i, t), blocks in d.committed_blocks.items():
         for n in d.NODES:
             if n[1] == t:
-                terms["capex_power", n].append(d.block_capex_musd[i] * blocks)
-                residual[n].append(d.block_capex_musd[i] * d.block_residual_fraction[i, t] * blocks)
+                capex = d.block_capex_musd[i] * m.price_scale[f"block:{i}"]
+                terms["capex_power", n].append(capex * blocks)
+                residual[n].append(capex * d.block_residual_fraction[i, t] * blocks)
     for a, i, r, t in m.buy.index_set():
-        spend = d.price_musd_per_unit[a, t] * d.buy_lot[a]
+        spend = d.price_musd_per_unit[a, t] * d.buy_lot[a] * m.price_scale[f"buy:{a}"]
         terms["capex_accelerators", (r, t)].append(spend * m.buy[a, i, r, t])
         residual[r, t].append(spend * d.buy_residual_fraction[a, t] * m.buy[a, i, r, t])
     for i in d.SITES:
         for n in d.NODES:
             if d.fixed_opex_musd_per_mw_quarter[i]:
-                terms["opex_fixed", n].append(d.fixed_opex_musd_per_mw_quarter[i] * m.online_mw[i, n])
+                terms["opex_fixed", n].append(d.fixed_opex_musd_per_mw_quarter[i] * m.price_scale[f"opex:{i}"]
+                                              * m.online_mw[i, n])
     for a, i, r, t in m.POWERED:
         mwh = d.power_kw[a] / 1000.0 * d.pue[i] * HOURS_PER_QUARTER
-        terms["opex_electricity", (r, t)].append(mwh * d.electricity_musd_per_mwh[i] * m.powered[a, i, r, t])
+        terms["opex_electricity", (r, t)].append(mwh * d.electricity_musd_per_mwh[i] * m.price_scale[f"electricity:{i}"]
+                                                 * m.powered[a, i, r, t])
 
     commits_by_offer = defaultdict(list)
     for o, k, L, r, t in m.commit.index_set():
@@ -67,23 +72,24 @@ def add_costs(m: pyo.ConcreteModel, d: ModelData) -> None:
                 for k, L, node in commits_by_offer[o]:
                     if k <= t < k + L and history[k] == node:
                         terms["lease_new", n].append(d.offer_lot[o] * d.lease_musd_per_unit_quarter[o, L]
-                                                     * m.commit[o, k, L, *node])
+                                                     * m.price_scale[f"lease:{o}"] * m.commit[o, k, L, *node])
             elif (f"lease:{o}", n) in m.used_units:
                 (price,) = {p for (oo, _), p in d.lease_musd_per_unit_quarter.items() if oo == o}
-                terms["lease_new", n].append(price * m.used_units[f"lease:{o}", n])
+                terms["lease_new", n].append(price * m.price_scale[f"lease:{o}"] * m.used_units[f"lease:{o}", n])
         for c in d.CONTRACTS:
             if d.contract_take_or_pay[c]:
                 terms["lease_existing", n].append(d.contract_units.get((c, t), 0.0)
-                                                  * d.contract_musd_per_unit_quarter[c])
+                                                  * d.contract_musd_per_unit_quarter[c] * m.price_scale[f"contract:{c}"])
             elif (f"contract:{c}", n) in m.used_units:
-                terms["lease_existing", n].append(d.contract_musd_per_unit_quarter[c]
+                terms["lease_existing", n].append(d.contract_musd_per_unit_quarter[c] * m.price_scale[f"contract:{c}"]
                                                   * m.used_units[f"contract:{c}", n])
         for rental in d.RENTALS:
             if (f"rental:{rental}", n) in m.used_units:
-                terms["rental", n].append(d.rental_musd_per_unit_quarter[rental]
+                terms["rental", n].append(d.rental_musd_per_unit_quarter[rental] * m.price_scale[f"rental:{rental}"]
                                           * m.used_units[f"rental:{rental}", n])
         for w in d.WORKLOADS:
-            terms["shortfall", n].append(d.shortfall_musd_per_h100e_quarter[w] * m.shortfall[w, n])
+            terms["shortfall", n].append(d.shortfall_musd_per_h100e_quarter[w] * m.price_scale["shortfall"]
+                                         * m.shortfall[w, n])
 
     m.COST_CATEGORIES = pyo.Set(initialize=COST_CATEGORIES, ordered=True)
     m.cost = pyo.Expression(m.COST_CATEGORIES, m.NODES, rule=lambda _, c, r, t: sum(terms[c, (r, t)]))
@@ -94,9 +100,11 @@ def add_objective(m: pyo.ConcreteModel, d: ModelData) -> None:
     """Minimise expected discounted cost net of residual value ($M)::
 
         Σ_n p_n · (δ_t · Σ_c cost[c, n] − δ_T · residual[n])  +  M · Σ slack      (M only when elastic)
+
+    ``δ_t = (1 + r)^(−t/4)`` and ``δ_T`` are the mutable ``discount_factor[t]`` and ``discount_end``.
     """
-    expected = sum(d.node_probability[n] * (d.discount[n[1]] * sum(m.cost[c, n] for c in COST_CATEGORIES)
-                                            - d.discount_end * m.residual[n])
+    expected = sum(d.node_probability[n] * (m.discount_factor[n[1]] * sum(m.cost[c, n] for c in COST_CATEGORIES)
+                                            - m.discount_end * m.residual[n])
                    for n in d.NODES)
     penalty = sum(ELASTIC_PENALTY_MUSD * sum(getattr(m, f"{f}_slack").values())
                   for f in getattr(m, "SLACKS", []))

@@ -32,7 +32,7 @@ def add_budget(m: pyo.ConcreteModel, d: ModelData) -> None:
 
 
 def _total_served(m: pyo.ConcreteModel, d: ModelData, n: tuple):
-    return sum(d.demand[w, n] - m.shortfall[w, n] for w in d.WORKLOADS)
+    return sum(m.demand_h100e[w, n] - m.shortfall[w, n] for w in d.WORKLOADS)
 
 
 def _served_by(m: pyo.ConcreteModel, d: ModelData, n: tuple, keep) -> list:

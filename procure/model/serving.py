@@ -35,7 +35,8 @@ def add_serving(m: pyo.ConcreteModel, d: ModelData) -> None:
     """Allocation and demand.
 
     Variables ``alloc[u, w, n] ≥ 0`` (units of source ``u`` serving workload ``w``, only where its
-    accelerator ``a(u)`` has throughput ``θ_{a,w} > 0``) and ``shortfall[w, n] ∈ [0, D_{w,n}]`` (H100e).
+    accelerator ``a(u)`` has throughput ``θ_{a,w} > 0``) and ``shortfall[w, n] ≥ 0`` (H100e; at most
+    ``D_{w,n}`` through ``meet_demand``). ``D`` is the mutable ``demand_h100e``.
     Rows::
 
         source_limit[u, n]:    Σ_w alloc[u, w, n] ≤ units[u, n]
@@ -52,8 +53,7 @@ def add_serving(m: pyo.ConcreteModel, d: ModelData) -> None:
              for w in d.WORKLOADS if (u.accelerator, w) in d.throughput]
     m.ALLOC = pyo.Set(initialize=index, dimen=4, ordered=True)
     m.alloc = pyo.Var(m.ALLOC, within=pyo.NonNegativeReals)
-    m.shortfall = pyo.Var(m.WORKLOADS, m.NODES, within=pyo.NonNegativeReals,
-                          bounds=lambda _, w, r, t: (0, d.demand[w, (r, t)]))
+    m.shortfall = pyo.Var(m.WORKLOADS, m.NODES, within=pyo.NonNegativeReals)
 
     by_source, by_workload = defaultdict(list), defaultdict(list)
     for u, w, r, t in m.ALLOC:
@@ -68,7 +68,7 @@ def add_serving(m: pyo.ConcreteModel, d: ModelData) -> None:
         m.alloc[u, w, r, t] <= d.share_cap[source[u].accelerator, w] * units[u, (r, t)])
     m.meet_demand = pyo.Constraint(
         m.WORKLOADS, m.NODES, rule=lambda _, w, r, t:
-        sum(by_workload[w, (r, t)]) + m.shortfall[w, r, t] == d.demand[w, (r, t)])
+        sum(by_workload[w, (r, t)]) + m.shortfall[w, r, t] == m.demand_h100e[w, r, t])
 
     served = {key: sum(d.throughput[source[key[0]].accelerator, w] * m.alloc[key[0], w, *key[1]]
                        for w in d.WORKLOADS if (key[0], w, *key[1]) in m.ALLOC)
