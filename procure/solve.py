@@ -85,6 +85,33 @@ def highs_solver():
     return solver
 
 
+class HighsSession:
+    """A model loaded into HiGHS once and re-solved in place.
+
+    After changing mutable parameters (``demand_h100e``, ``price_scale``, ``discount_factor``) call
+    :meth:`solve` again: Pyomo's persistent interface pushes only the changed coefficients to HiGHS.
+    ``load_seconds`` is the time taken to hand the model to HiGHS.
+    """
+
+    def __init__(self, model: pyo.ConcreteModel):
+        self.model = model
+        self.solver = highs_solver()
+        start = time.perf_counter()
+        self.solver.set_instance(model)
+        self.load_seconds = time.perf_counter() - start
+
+    def solve(self, options: SolveOptions = SolveOptions()) -> SolveResult:
+        violated = getattr(getattr(self.model, "domains", None), "violated", None)
+        if violated:
+            return solve_model(self.model, options)
+        return _solve_highs(self.model, options, solver=self.solver)
+
+    @property
+    def highs(self):
+        """The underlying ``highspy.Highs`` object (for warm starts, MPS export, raw options)."""
+        return self.solver._solver_model
+
+
 def _solve_highs(model: pyo.ConcreteModel, options: SolveOptions, solver=None) -> SolveResult:
     from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 
