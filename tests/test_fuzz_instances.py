@@ -1,0 +1,140 @@
+"""Mutation fuzzing of `procure validate`: a broken instance is reported, never a crash.
+
+Hypothesis applies 1–3 mutations at random nested paths of ``instances/small.json`` (drop a key or list
+element, set a wrong type, set an out-of-range number, replace an id reference or a dict key with an
+unknown id) and runs the CLI. The outcome must be exit 0, or exit 2 with at least one problem line that
+starts with a JSON path; never a traceback or another exit code.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from procure.cli import EXIT_BAD_INPUT, EXIT_OK, app
+from procure.validation import InstanceError, load_instance
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED_PATH = ROOT / "instances" / "small.json"
+CATALOG_PATH = ROOT / "models" / "accelerators.json"
+
+# (root), or key / [index] steps such as scenarios[1].demand.training.series.2026Q3
+JSON_PATH = re.compile(r"^(\(root\)|[A-Za-z0-9_][\w\-]*(\[\d+\]|\.[\w\-]+)*)$")
+PROBLEM_LINE = re.compile(r"^\s*• (\S+?): ")
+
+WRONG_TYPES = ["text", 7, 2.5, True, None, [], {}, ["x", 1], {"k": "v"}]
+OUT_OF_RANGE = [-1, -0.5, 0, 1.5, 1e308, -1e308, 10**20, "12", "-1"]
+UNKNOWN_IDS = ["no-such-id", "own", "base", "2099Q1", "1999Q4", ""]
+NEW_KEYS = ["no-such-id", "2099Q1", "x"]
+
+Path_ = tuple  # a path into the document: keys and list indices
+
+
+def seed() -> dict:
+    return json.loads(SEED_PATH.read_text(encoding="utf-8"))
+
+
+def paths(node: Any, prefix: Path_ = ()) -> list[Path_]:
+    """Every nested location except the root and the catalog list (which must keep naming the catalog)."""
+    found: list[Path_] = []
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, child in items:
+        if not prefix and key == "catalogs":
+            continue
+        here = (*prefix, key)
+        found.append(here)
+        found += paths(child, here)
+    return found
+
+
+def get(doc: Any, path: Path_) -> Any:
+    for key in path:
+        doc = doc[key]
+    return doc
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+@st.composite
+def mutated_instances(draw) -> tuple[dict, list[str]]:
+    doc = seed()
+    applied: list[str] = []
+    for _ in range(draw(st.integers(1, 3))):
+        everywhere = paths(doc)
+        if not everywhere:
+            break
+        kind = draw(st.sampled_from(["drop", "type", "range", "id", "rename"]))
+        if kind == "range":
+            candidates = [p for p in everywhere if is_number(get(doc, p))] or everywhere
+        elif kind == "id":
+            candidates = [p for p in everywhere if isinstance(get(doc, p), str)] or everywhere
+        elif kind == "rename":
+            candidates = [p for p in everywhere if isinstance(p[-1], str)] or everywhere
+        else:
+            candidates = everywhere
+        path = draw(st.sampled_from(candidates))
+        parent, key = get(doc, path[:-1]), path[-1]
+        if kind == "drop":
+            del parent[key]
+        elif kind == "type":
+            parent[key] = copy.deepcopy(draw(st.sampled_from(WRONG_TYPES)))
+        elif kind == "range":
+            parent[key] = draw(st.sampled_from(OUT_OF_RANGE))
+        elif kind == "id":
+            parent[key] = draw(st.sampled_from(UNKNOWN_IDS))
+        elif isinstance(parent, dict):  # rename a key (workload ids in demand, vendors in policy, quarters ...)
+            new = draw(st.sampled_from(NEW_KEYS))
+            parent[new] = parent.pop(key)
+            kind = f"rename->{new}"
+        applied.append(f"{kind} {list(path)}")
+    return doc, applied
+
+
+def test_seed_instance_is_valid():
+    """The fuzzer starts from a valid instance, with the catalog given as it is given in the fuzz runs."""
+    doc = seed()
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "seed.json"
+        doc["catalogs"] = [str(CATALOG_PATH)]
+        path.write_text(json.dumps(doc), encoding="utf-8")
+        load_instance(path)
+        result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == EXIT_OK, result.output
+
+
+@settings(max_examples=300, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+@given(mutated_instances())
+def test_mutated_instance_is_reported_not_crashed(case):
+    doc, applied = case
+    doc["catalogs"] = [str(CATALOG_PATH)]
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "mutated.json"
+        path.write_text(json.dumps(doc), encoding="utf-8")
+        result = CliRunner().invoke(app, ["validate", str(path)])
+        event(f"exit {result.exit_code}")
+        context = f"mutations: {applied}\nexit {result.exit_code}, exception {result.exception!r}\n{result.output}"
+        assert result.exception is None or isinstance(result.exception, SystemExit), context
+        assert "Traceback" not in result.output, context
+        assert result.exit_code in (EXIT_OK, EXIT_BAD_INPUT), context
+        if result.exit_code == EXIT_BAD_INPUT:
+            listed = [m.group(1) for line in result.stderr.splitlines() if (m := PROBLEM_LINE.match(line))]
+            assert any(JSON_PATH.match(p) for p in listed), context
+            # the API agrees, and every problem it raises names a JSON path
+            try:
+                load_instance(path)
+            except InstanceError as exc:
+                bad = [str(p) for p in exc.problems if not JSON_PATH.match(p.path)]
+                assert not bad, f"{context}\nproblems without a JSON path: {bad}"
+            else:
+                raise AssertionError(f"CLI exit 2 but load_instance accepted the file\n{context}")

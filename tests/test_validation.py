@@ -1,0 +1,595 @@
+"""Every validation rule, one failing example each, checked by JSON path and a fragment of the rule text.
+
+The instance below is small but touches every family (sites with expansion, purchases, existing fleet, a
+lease offer, an existing contract, a rental, a two-scenario tree, policy dicts, provenance), so each test
+breaks exactly one thing in an otherwise valid instance.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from procure.validation import InstanceError, Problem, instance_from_dict, json_path, load_instance
+
+CATALOG: dict = {
+    "description": "test catalog",
+    "sources": [{"id": "sheet", "title": "Vendor data sheet"}],
+    "accelerators": [
+        {"id": "h100", "name": "H100 SXM", "vendor": "nvidia", "generation": "hopper",
+         "first_quarter": "2024Q1", "throughput_h100e": {"training": 1.0, "inference": 1.0},
+         "power_kw": 1.4, "price": {"initial_kusd": 30.0, "annual_decline": 0.1}, "lot_size": 8,
+         "provenance": {"power_kw": {"source": "sheet"}}},
+        {"id": "tpu", "name": "TPU", "vendor": "google", "generation": "v6",
+         "first_quarter": "2025Q1", "throughput_h100e": {"inference": 1.2}, "power_kw": 1.0},
+    ],
+}
+
+
+def make_instance() -> dict:
+    """A valid instance over 2026Q1–2027Q4 (8 quarters) referencing ``catalog.json`` next to it."""
+    return {
+        "name": "mini",
+        "description": "minimal valid instance",
+        "catalogs": ["catalog.json"],
+        "horizon": {"first_quarter": "2026Q1", "last_quarter": "2027Q4", "discount_rate": 0.08},
+        "workloads": [{"id": "training"}, {"id": "inference"}],
+        "scenarios": [
+            {"id": "base", "probability": 0.6,
+             "demand": {"training": {"base": 100.0, "growth": 0.5},
+                        "inference": {"series": [50.0] * 8}}},
+            {"id": "high", "probability": 0.4, "parent": "base", "branch_quarter": "2026Q3",
+             "demand": {"training": {"series": {"2026Q3": 200.0, "2027Q1": 300.0}}}},
+        ],
+        "sites": [{"id": "dc1", "electricity_usd_per_mwh": 60.0, "power_online_mw": 2.0,
+                   "expansion": {"block_mw": 1.0, "max_blocks": 4, "lead_quarters": 2,
+                                 "capex_musd_per_mw": 10.0, "earliest_start": "2026Q1",
+                                 "committed_starts": {"2026Q1": 1}}}],
+        "purchases": [{"accelerator": "h100", "sites": ["dc1"]}],
+        "existing_fleet": [{"site": "dc1", "accelerator": "h100", "units": 64, "installed": "2025Q1"}],
+        "providers": [{"id": "cloud"}],
+        "lease_offers": [{"id": "tpu-lease", "provider": "cloud", "accelerator": "tpu",
+                          "first_start": "2026Q1", "last_start": "2027Q2",
+                          "terms": [{"quarters": 4, "price_usd_per_unit_hour": 1.5},
+                                    {"quarters": 8, "price_usd_per_unit_hour": 1.2}],
+                          "max_units": 512, "lot_size": 8}],
+        "existing_contracts": [{"id": "c1", "provider": "cloud", "accelerator": "h100", "start": "2025Q1",
+                                "end": "2026Q4", "units": 32, "price_usd_per_unit_hour": 2.0}],
+        "rentals": [{"id": "r1", "provider": "cloud", "accelerator": "h100", "price_usd_per_unit_hour": 3.0,
+                     "available_units": 100}],
+        "policy": {"capex_budget_musd_per_year": {"2026": 100.0, "2027": 100.0},
+                   "max_vendor_share": {"nvidia": 0.9},
+                   "max_provider_share": {"cloud": 0.5, "own": 1.0},
+                   "shortfall_penalty_usd_per_h100e_quarter": {"training": 1e4, "inference": 2e4}},
+        "sources": [{"id": "own-estimate", "title": "internal estimate"}],
+        "provenance": {"sites[0].electricity_usd_per_mwh": {"source": "own-estimate", "estimate": True},
+                       "rentals[0].price_usd_per_unit_hour": {"source": "sheet"}},
+    }
+
+
+def write(tmp_path: Path, instance: Any, catalog: Any = CATALOG, *, raw: str | None = None) -> Path:
+    (tmp_path / "catalog.json").write_text(json.dumps(catalog), encoding="utf-8")
+    path = tmp_path / "instance.json"
+    path.write_text(raw if raw is not None else json.dumps(instance), encoding="utf-8")
+    return path
+
+
+def problems_of(tmp_path: Path, instance: Any, catalog: Any = CATALOG) -> list[Problem]:
+    with pytest.raises(InstanceError) as info:
+        load_instance(write(tmp_path, instance, catalog))
+    problems = info.value.problems
+    assert problems, "InstanceError raised without problems"
+    return problems
+
+
+def assert_problem(problems: list[Problem], path: str, fragment: str) -> None:
+    hits = [p for p in problems if p.path == path and fragment in p.rule]
+    assert hits, f"no problem at {path!r} containing {fragment!r}; got:\n" + "\n".join(map(str, problems))
+
+
+# ----------------------------------------------------------------------------- path-based edit helpers
+_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def _keys(path: str) -> list[str | int]:
+    return [int(index) if index else key for key, index in _PART.findall(path)]
+
+
+def _parent(doc: Any, path: str) -> tuple[Any, str | int]:
+    keys = _keys(path)
+    node = doc
+    for key in keys[:-1]:
+        node = node[key]
+    return node, keys[-1]
+
+
+def edited(*edits: tuple) -> dict:
+    """The base instance with edits applied: ("set", path, value), ("del", path), ("append", path, value)."""
+    doc = make_instance()
+    for op, path, *value in edits:
+        parent, key = _parent(doc, path)
+        if op == "set":
+            parent[key] = copy.deepcopy(value[0])
+        elif op == "del":
+            del parent[key]
+        elif op == "append":
+            parent[key].append(copy.deepcopy(value[0]))
+        else:  # pragma: no cover - test-writing error
+            raise ValueError(op)
+    return doc
+
+
+def catalog_with(*edits: tuple) -> dict:
+    doc = copy.deepcopy(CATALOG)
+    for op, path, *value in edits:
+        parent, key = _parent(doc, path)
+        if op == "set":
+            parent[key] = copy.deepcopy(value[0])
+        elif op == "append":
+            parent[key].append(copy.deepcopy(value[0]))
+        else:  # pragma: no cover
+            raise ValueError(op)
+    return doc
+
+
+# ------------------------------------------------------------------------------------------ baseline
+def test_base_instance_is_valid(tmp_path):
+    loaded = load_instance(write(tmp_path, make_instance()))
+    assert loaded.instance.name == "mini"
+    assert set(loaded.accelerators) == {"h100", "tpu"}
+    assert set(loaded.catalog_sources) == {"sheet"}
+    assert loaded.path == tmp_path / "instance.json"
+
+
+def test_instance_from_dict_resolves_catalogs_against_base_dir(tmp_path):
+    write(tmp_path, make_instance())
+    loaded = instance_from_dict(make_instance(), base_dir=tmp_path)
+    assert "h100" in loaded.accelerators
+
+
+def test_edge_values_are_valid(tmp_path):
+    """Boundaries that must pass: lead time one less than the horizon, a probability sum off by rounding,
+    a contract that overlaps the horizon by one quarter, a lease window of one quarter."""
+    doc = edited(("set", "sites[0].expansion.lead_quarters", 7),
+                 ("set", "scenarios[0].probability", 0.6 + 1e-9),
+                 ("set", "existing_contracts[0].end", "2026Q1"),
+                 ("set", "lease_offers[0].last_start", "2026Q1"),
+                 ("set", "lease_offers[0].max_units", 8))
+    load_instance(write(tmp_path, doc))
+
+
+# ----------------------------------------------------------------------------------- rule examples
+R = "unknown catalog accelerator id"
+CASES = [
+    # unknown catalog ids
+    pytest.param([("set", "purchases[0].accelerator", "nope")], "purchases[0].accelerator", R, id="purchase-acc"),
+    pytest.param([("set", "existing_fleet[0].accelerator", "nope")], "existing_fleet[0].accelerator", R,
+                 id="fleet-acc"),
+    pytest.param([("set", "lease_offers[0].accelerator", "nope")], "lease_offers[0].accelerator", R, id="lease-acc"),
+    pytest.param([("set", "existing_contracts[0].accelerator", "nope")], "existing_contracts[0].accelerator", R,
+                 id="contract-acc"),
+    pytest.param([("set", "rentals[0].accelerator", "nope")], "rentals[0].accelerator", R, id="rental-acc"),
+    # unknown provider / site / workload / scenario ids
+    pytest.param([("set", "lease_offers[0].provider", "aws")], "lease_offers[0].provider", "unknown provider id",
+                 id="lease-provider"),
+    pytest.param([("set", "existing_contracts[0].provider", "aws")], "existing_contracts[0].provider",
+                 "unknown provider id", id="contract-provider"),
+    pytest.param([("set", "rentals[0].provider", "aws")], "rentals[0].provider", "unknown provider id",
+                 id="rental-provider"),
+    pytest.param([("set", "existing_fleet[0].site", "dc9")], "existing_fleet[0].site", "unknown site id",
+                 id="fleet-site"),
+    pytest.param([("set", "purchases[0].sites", ["dc1", "dc9"])], "purchases[0].sites[1]", "unknown site id",
+                 id="purchase-site"),
+    pytest.param([("set", "scenarios[1].demand.video", {"base": 1, "growth": 0})], "scenarios[1].demand.video",
+                 "unknown workload id", id="demand-workload"),
+    pytest.param([("set", "policy.shortfall_penalty_usd_per_h100e_quarter.video", 5.0)],
+                 "policy.shortfall_penalty_usd_per_h100e_quarter.video", "unknown workload id", id="penalty-workload"),
+    pytest.param([("set", "scenarios[1].parent", "nope")], "scenarios[1].parent", "unknown scenario id",
+                 id="parent-scenario"),
+    # quarters outside the horizon
+    pytest.param([("set", "scenarios[1].branch_quarter", "2028Q1")], "scenarios[1].branch_quarter",
+                 "quarter outside the horizon 2026Q1–2027Q4", id="branch-quarter"),
+    pytest.param([("set", "sites[0].expansion.earliest_start", "2025Q4")], "sites[0].expansion.earliest_start",
+                 "quarter outside the horizon", id="earliest-start"),
+    pytest.param([("set", "sites[0].expansion.committed_starts", {"2028Q2": 1})],
+                 "sites[0].expansion.committed_starts.2028Q2", "quarter outside the horizon", id="committed-start"),
+    pytest.param([("set", "lease_offers[0].first_start", "2025Q4")], "lease_offers[0].first_start",
+                 "quarter outside the horizon", id="lease-first-start"),
+    pytest.param([("set", "lease_offers[0].last_start", "2028Q1")], "lease_offers[0].last_start",
+                 "quarter outside the horizon", id="lease-last-start"),
+    pytest.param([("set", "scenarios[1].demand.training.series", {"2026Q3": 1.0, "2029Q1": 2.0})],
+                 "scenarios[1].demand.training.series.2029Q1", "quarter outside the horizon", id="series-key"),
+    # scenario tree
+    pytest.param([("set", "scenarios[0].probability", 0.5)], "scenarios", "probabilities must sum to 1",
+                 id="probability-sum"),
+    pytest.param([("set", "scenarios[0].parent", "high"), ("set", "scenarios[0].branch_quarter", "2026Q2")],
+                 "scenarios", "exactly one root", id="no-root"),
+    pytest.param([("set", "scenarios[1].parent", None), ("set", "scenarios[1].branch_quarter", None),
+                  ("set", "scenarios[1].demand", make_instance()["scenarios"][0]["demand"])],
+                 "scenarios", "exactly one root", id="two-roots"),
+    pytest.param([("set", "scenarios[1].probability", 0.2),
+                  ("append", "scenarios", {"id": "c", "probability": 0.1, "parent": "d", "branch_quarter": "2026Q3",
+                                           "demand": {}}),
+                  ("append", "scenarios", {"id": "d", "probability": 0.1, "parent": "c", "branch_quarter": "2026Q3",
+                                           "demand": {}})],
+                 "scenarios[2].parent", "the scenario tree has a cycle", id="cycle"),
+    pytest.param([("set", "scenarios[1].parent", "high")], "scenarios[1].parent", "cannot be its own parent",
+                 id="own-parent"),
+    pytest.param([("set", "scenarios[1].probability", 0.2),
+                  ("append", "scenarios", {"id": "higher", "probability": 0.2, "parent": "high",
+                                           "branch_quarter": "2026Q2", "demand": {}})],
+                 "scenarios[2].branch_quarter", "cannot branch before its parent", id="child-before-parent"),
+    pytest.param([("set", "scenarios[0].demand.inference.series", [50.0] * 7)], "scenarios[0].demand.inference.series",
+                 "one value per quarter (8)", id="series-length"),
+    pytest.param([("del", "scenarios[0].demand.inference")], "scenarios[0].demand",
+                 "root scenario needs demand for workload 'inference'", id="root-demand"),
+    # sites
+    pytest.param([("set", "sites[0].expansion.lead_quarters", 8)], "sites[0].expansion.lead_quarters",
+                 "never come online inside the horizon (8 quarters)", id="lead-time"),
+    pytest.param([("set", "sites[0].expansion.committed_starts", {"2026Q1": 3, "2026Q2": 2})],
+                 "sites[0].expansion.committed_starts", "more committed blocks than max_blocks", id="committed-blocks"),
+    # negative prices and other ranges (pydantic)
+    pytest.param([("set", "rentals[0].price_usd_per_unit_hour", -1)], "rentals[0].price_usd_per_unit_hour",
+                 "greater than or equal to 0", id="rental-price"),
+    pytest.param([("set", "lease_offers[0].terms[1].price_usd_per_unit_hour", -1)],
+                 "lease_offers[0].terms[1].price_usd_per_unit_hour", "greater than or equal to 0", id="term-price"),
+    pytest.param([("set", "existing_contracts[0].price_usd_per_unit_hour", -0.5)],
+                 "existing_contracts[0].price_usd_per_unit_hour", "greater than or equal to 0", id="contract-price"),
+    pytest.param([("set", "sites[0].electricity_usd_per_mwh", -60)], "sites[0].electricity_usd_per_mwh",
+                 "greater than or equal to 0", id="electricity-price"),
+    pytest.param([("set", "scenarios[0].demand.inference.series", [50.0] * 7 + [-1.0])],
+                 "scenarios[0].demand.inference.series[7]", "greater than or equal to 0", id="negative-demand"),
+    pytest.param([("set", "scenarios[0].probability", 1.5)], "scenarios[0].probability", "less than or equal to 1",
+                 id="probability-range"),
+    pytest.param([("set", "sites[0].pue", 0.9)], "sites[0].pue", "greater than or equal to 1", id="pue-range"),
+    # duplicate ids, each list
+    pytest.param([("append", "workloads", {"id": "training"})], "workloads[2].id", "duplicate id",
+                 id="dup-workload"),
+    pytest.param([("set", "scenarios[1].probability", 0.2),
+                  ("append", "scenarios", {**make_instance()["scenarios"][1], "probability": 0.2})],
+                 "scenarios[2].id", "duplicate id", id="dup-scenario"),
+    pytest.param([("append", "sites", {"id": "dc1", "electricity_usd_per_mwh": 1.0})], "sites[1].id", "duplicate id",
+                 id="dup-site"),
+    pytest.param([("append", "providers", {"id": "cloud"})], "providers[1].id", "duplicate id", id="dup-provider"),
+    pytest.param([("append", "lease_offers", make_instance()["lease_offers"][0])], "lease_offers[1].id",
+                 "duplicate id", id="dup-lease"),
+    pytest.param([("append", "existing_contracts", make_instance()["existing_contracts"][0])],
+                 "existing_contracts[1].id", "duplicate id", id="dup-contract"),
+    pytest.param([("append", "rentals", make_instance()["rentals"][0])], "rentals[1].id", "duplicate id",
+                 id="dup-rental"),
+    pytest.param([("append", "sources", {"id": "own-estimate", "title": "again"})], "sources[1].id", "duplicate id",
+                 id="dup-source"),
+    pytest.param([("append", "purchases", {"accelerator": "h100"})], "purchases[1].accelerator", "duplicate id",
+                 id="dup-purchase"),
+    # provenance
+    pytest.param([("set", "provenance", {"sites[3].pue": {"note": "typo"}})], "provenance.sites[3].pue",
+                 "names no value of this instance", id="provenance-path-index"),
+    pytest.param([("set", "provenance", {"sites[0].puee": {}})], "provenance.sites[0].puee",
+                 "names no value of this instance", id="provenance-path-key"),
+    pytest.param([("set", "provenance", {"sites[0].pue": {"source": "wiki"}})], "provenance.sites[0].pue.source",
+                 "unknown source id", id="provenance-source"),
+    # policy
+    pytest.param([("set", "policy.max_vendor_share", {"amd": 0.5})], "policy.max_vendor_share.amd",
+                 "no accelerator of this vendor is in the instance", id="vendor-share"),
+    pytest.param([("set", "policy.max_provider_share", {"aws": 0.5})], "policy.max_provider_share.aws",
+                 "unknown provider ('own' or a provider) id", id="provider-share"),
+    pytest.param([("del", "policy.shortfall_penalty_usd_per_h100e_quarter.inference")],
+                 "policy.shortfall_penalty_usd_per_h100e_quarter", "missing workload 'inference'",
+                 id="penalty-missing-workload"),
+    pytest.param([("set", "policy.shortfall_penalty_usd_per_h100e_quarter", -1.0)],
+                 "policy.shortfall_penalty_usd_per_h100e_quarter", "must be ≥ 0", id="penalty-negative"),
+    pytest.param([("set", "policy.capex_budget_musd_per_year", {"2026": 1.0, "2030": 5.0})],
+                 "policy.capex_budget_musd_per_year.2030", "not a calendar year of the horizon", id="budget-year"),
+    pytest.param([("set", "policy.capex_budget_musd_per_year", -5.0)], "policy.capex_budget_musd_per_year",
+                 "must be ≥ 0", id="budget-negative"),
+    # providers and leases
+    pytest.param([("append", "providers", {"id": "own"})], "providers[1].id", "'own' is reserved", id="own-reserved"),
+    pytest.param([("set", "lease_offers[0].take_or_pay", False)], "lease_offers[0].terms",
+                 "pay-per-use offer (take_or_pay false) needs one price", id="pay-per-use-prices"),
+    pytest.param([("set", "lease_offers[0].terms[1].quarters", 4)], "lease_offers[0].terms",
+                 "two terms have the same length", id="same-term-length"),
+    pytest.param([("set", "lease_offers[0].min_units", 600)], "lease_offers[0]", "min_units exceeds max_units",
+                 id="min-above-max"),
+    pytest.param([("set", "lease_offers[0].max_units", 4)], "lease_offers[0].max_units", "below one lot (8 units)",
+                 id="max-below-lot"),
+    pytest.param([("set", "lease_offers[0].last_start", "2026Q1"), ("set", "lease_offers[0].first_start", "2026Q2")],
+                 "lease_offers[0].last_start", "start window is empty", id="empty-start-window"),
+    pytest.param([("set", "lease_offers[0].terms", [])], "lease_offers[0].terms", "at least 1 item",
+                 id="no-terms"),
+    pytest.param([("set", "existing_contracts[0].end", "2024Q4")], "existing_contracts[0].end",
+                 "contract ends before it starts", id="contract-ends-before-start"),
+    pytest.param([("set", "existing_contracts[0].start", "2024Q1"), ("set", "existing_contracts[0].end", "2025Q4")],
+                 "existing_contracts[0]", "contract does not overlap the horizon", id="contract-before-horizon"),
+    pytest.param([("set", "existing_contracts[0].start", "2028Q1"), ("set", "existing_contracts[0].end", "2029Q4")],
+                 "existing_contracts[0]", "contract does not overlap the horizon", id="contract-after-horizon"),
+    # purchases and fleet
+    pytest.param([("append", "purchases", {"accelerator": "tpu"})], "purchases[1].accelerator",
+                 "no purchase price in the catalog", id="purchase-without-price"),
+    pytest.param([("set", "purchases[0].first_quarter", "2027Q1"), ("set", "purchases[0].last_quarter", "2026Q1")],
+                 "purchases[0].last_quarter", "purchase window is empty", id="purchase-window"),
+    pytest.param([("set", "sites", []), ("set", "existing_fleet", []), ("del", "purchases[0].sites"),
+                  ("set", "provenance", {})],
+                 "sites", "purchases need at least one site", id="purchase-without-site"),
+    pytest.param([("set", "existing_fleet[0].installed", "2028Q1")], "existing_fleet[0].installed",
+                 "installed after the horizon ends", id="fleet-after-horizon"),
+    # eligibility
+    pytest.param([("append", "workloads", {"id": "video"}),
+                  ("set", "scenarios[0].demand.video", {"base": 5.0, "growth": 0.0}),
+                  ("set", "policy.shortfall_penalty_usd_per_h100e_quarter.video", 1.0)],
+                 "workloads[2]", "no accelerator in the instance can serve this workload", id="unservable-workload"),
+    # shape: typos, forms, required keys, quarters
+    pytest.param([("set", "sites[0].pue_ratio", 1.2)], "sites[0].pue_ratio", "Extra inputs are not permitted",
+                 id="typo-nested"),
+    pytest.param([("set", "horizn", {"first_quarter": "2026Q1"})], "horizn", "Extra inputs are not permitted",
+                 id="typo-top"),
+    pytest.param([("set", "policy.max_vendor_shares", {})], "policy.max_vendor_shares",
+                 "Extra inputs are not permitted", id="typo-policy"),
+    pytest.param([("set", "scenarios[0].demand.training.series", [1.0] * 8)], "scenarios[0].demand.training",
+                 "give either 'series' or 'base'", id="demand-both"),
+    pytest.param([("set", "scenarios[0].demand.training", {})], "scenarios[0].demand.training",
+                 "give either 'series' or 'base'", id="demand-neither"),
+    pytest.param([("del", "scenarios[0].demand.training.growth")], "scenarios[0].demand.training",
+                 "'base' needs 'growth'", id="base-without-growth"),
+    pytest.param([("del", "scenarios[1].branch_quarter")], "scenarios[1]",
+                 "'parent' and 'branch_quarter' go together", id="parent-without-branch"),
+    pytest.param([("del", "policy")], "policy", "Field required", id="missing-policy"),
+    pytest.param([("del", "rentals[0].available_units")], "rentals[0].available_units", "Field required",
+                 id="missing-nested"),
+    pytest.param([("set", "horizon.first_quarter", "2026Q5")], "horizon.first_quarter", "should match pattern",
+                 id="bad-quarter"),
+    pytest.param([("set", "sites[0].expansion.committed_starts", {"2026-Q1": 1})],
+                 "sites[0].expansion.committed_starts.2026-Q1", "should match pattern", id="bad-quarter-key"),
+    pytest.param([("set", "horizon.last_quarter", "2025Q4")], "horizon.last_quarter",
+                 "must not precede horizon.first_quarter", id="horizon-reversed"),
+    pytest.param([("set", "name", "has space")], "name", "should match pattern", id="bad-identifier"),
+    pytest.param([("set", "workloads", [])], "workloads", "at least 1 item", id="no-workloads"),
+    pytest.param([("set", "sites[0].expansion.max_blocks", "four")], "sites[0].expansion.max_blocks",
+                 "valid integer", id="wrong-type"),
+    pytest.param([("set", "rentals[0].available_units", "lots")], "rentals[0].available_units",
+                 "valid number", id="wrong-type-union"),
+]
+
+
+@pytest.mark.parametrize(("edits", "path", "fragment"), CASES)
+def test_rule(tmp_path, edits, path, fragment):
+    assert_problem(problems_of(tmp_path, edited(*edits)), path, fragment)
+
+
+# ----------------------------------------------------------------------------------------- catalogs
+CATALOG_CASES = [
+    pytest.param([("append", "accelerators", {**CATALOG["accelerators"][1]})], "catalog.json:accelerators[2].id",
+                 "duplicate", id="dup-accelerator"),
+    pytest.param([("append", "sources", {"id": "sheet", "title": "again"})], "catalog.json:sources[1].id",
+                 "duplicate id", id="dup-source"),
+    pytest.param([("set", "accelerators[1].last_quarter", "2024Q4")], "catalog.json:accelerators[1].last_quarter",
+                 "must not precede first_quarter", id="last-before-first"),
+    pytest.param([("set", "accelerators[1].throughput_h100e", {"inference": 0.0})],
+                 "catalog.json:accelerators[1].throughput_h100e", "needs a positive throughput", id="no-throughput"),
+    pytest.param([("set", "accelerators[0].provenance", {"power": {"source": "sheet"}})],
+                 "catalog.json:accelerators[0].provenance.power", "names no field of an accelerator",
+                 id="provenance-field"),
+    pytest.param([("set", "accelerators[0].provenance", {"power_kw": {"source": "blog"}})],
+                 "catalog.json:accelerators[0].provenance.power_kw.source", "unknown source id",
+                 id="provenance-source"),
+]
+
+
+@pytest.mark.parametrize(("edits", "path", "fragment"), CATALOG_CASES)
+def test_catalog_rule(tmp_path, edits, path, fragment):
+    assert_problem(problems_of(tmp_path, make_instance(), catalog_with(*edits)), path, fragment)
+
+
+def test_catalog_missing(tmp_path):
+    doc = edited(("set", "catalogs", ["catalog.json", "nowhere.json"]))
+    assert_problem(problems_of(tmp_path, doc), "catalogs[1] (nowhere.json)", "cannot read file")
+
+
+def test_catalog_not_json(tmp_path):
+    path = write(tmp_path, make_instance())
+    (tmp_path / "catalog.json").write_text("{accelerators: []", encoding="utf-8")
+    with pytest.raises(InstanceError) as info:
+        load_instance(path)
+    assert_problem(info.value.problems, "catalogs[0] (catalog.json)", "not valid JSON")
+
+
+def test_catalog_not_an_object(tmp_path):
+    problems = problems_of(tmp_path, make_instance(), catalog=[])
+    assert any(p.path.startswith("catalog.json") and "valid dictionary" in p.rule for p in problems), problems
+
+
+def test_catalog_bad_entry_is_reported_under_the_catalog(tmp_path):
+    """A schema error in a catalog entry names the catalog and the entry's field (exact form tested below)."""
+    problems = problems_of(tmp_path, make_instance(), catalog_with(("set", "accelerators[0].power_kw", -1)))
+    hits = [p for p in problems if p.path.startswith("catalog.json:") and
+            p.path.endswith("accelerators[0].power_kw") and "greater than or equal to 0" in p.rule]
+    assert hits, problems
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="catalog schema errors get a stray '.' after the catalog prefix "
+                          "('catalog.json:.accelerators[0].power_kw'): json_path() adds '.' whenever the prefix is "
+                          "non-empty; _check_catalog writes 'catalog.json:accelerators[0]'")
+def test_catalog_bad_entry_exact_path(tmp_path):
+    problems = problems_of(tmp_path, make_instance(), catalog_with(("set", "accelerators[0].power_kw", -1)))
+    assert_problem(problems, "catalog.json:accelerators[0].power_kw", "greater than or equal to 0")
+
+
+def test_catalog_extra_key_rejected(tmp_path):
+    problems = problems_of(tmp_path, make_instance(), catalog_with(("set", "accelerators[1].power_watts", 700)))
+    assert any(p.path.endswith("accelerators[1].power_watts") and "Extra inputs" in p.rule for p in problems), problems
+
+
+def test_accelerators_from_two_catalogs_merge(tmp_path):
+    write(tmp_path, None)
+    second = {"accelerators": [{**CATALOG["accelerators"][1], "id": "mi300", "vendor": "amd"}]}
+    (tmp_path / "second.json").write_text(json.dumps(second), encoding="utf-8")
+    doc = edited(("set", "catalogs", ["catalog.json", "second.json"]))
+    loaded = instance_from_dict(doc, base_dir=tmp_path)
+    assert set(loaded.accelerators) == {"h100", "tpu", "mi300"}
+    # the same catalog twice: every id is a duplicate across catalogs
+    doc = edited(("set", "catalogs", ["catalog.json", "catalog.json"]))
+    with pytest.raises(InstanceError) as info:
+        instance_from_dict(doc, base_dir=tmp_path)
+    assert_problem(info.value.problems, "catalog.json:accelerators[0].id", "duplicate accelerator id across catalogs")
+
+
+# --------------------------------------------------------------------------------------------- files
+def test_missing_file(tmp_path):
+    with pytest.raises(InstanceError) as info:
+        load_instance(tmp_path / "absent.json")
+    [problem] = info.value.problems
+    assert problem.path == str(tmp_path / "absent.json")
+    assert "cannot read file" in problem.rule
+
+
+def test_directory_is_unreadable(tmp_path):
+    with pytest.raises(InstanceError) as info:
+        load_instance(tmp_path)
+    [problem] = info.value.problems
+    assert problem.path == str(tmp_path) and "cannot read file" in problem.rule
+
+
+def test_not_utf8(tmp_path):
+    path = tmp_path / "latin1.json"
+    path.write_bytes('{"name": "caf\u00e9"}'.encode("latin-1"))
+    with pytest.raises(InstanceError) as info:
+        load_instance(path)
+    assert "not UTF-8" in info.value.problems[0].rule
+
+
+def test_not_json(tmp_path):
+    path = write(tmp_path, None, raw='{"name": "mini",\n  horizon: 1}')
+    with pytest.raises(InstanceError) as info:
+        load_instance(path)
+    [problem] = info.value.problems
+    assert problem.path == str(path)
+    assert "not valid JSON" in problem.rule and "line 2" in problem.rule
+
+
+@pytest.mark.parametrize("raw", ["[]", "null", "3", '"instance"'])
+def test_not_an_object(tmp_path, raw):
+    with pytest.raises(InstanceError) as info:
+        load_instance(write(tmp_path, None, raw=raw))
+    assert_problem(info.value.problems, "(root)", "must be a JSON object")
+
+
+def test_instance_from_dict_rejects_non_object():
+    with pytest.raises(InstanceError) as info:
+        instance_from_dict(["not", "a", "dict"])
+    assert_problem(info.value.problems, "(root)", "must be a JSON object")
+
+
+@pytest.mark.xfail(strict=True, raises=ValueError,
+                   reason="a catalog name with a NUL byte (legal in JSON as \\u0000) makes Path.read_text raise "
+                          "ValueError, which _read_json does not catch: traceback")
+def test_catalog_name_with_nul_byte_is_a_problem(tmp_path):
+    assert problems_of(tmp_path, edited(("set", "catalogs", ["cata\u0000log.json"])))
+
+
+@pytest.mark.xfail(strict=True, raises=RecursionError,
+                   reason="deeply nested JSON makes json.loads raise RecursionError, which _read_json does not catch: "
+                          "traceback instead of a problem")
+def test_deeply_nested_json_is_a_problem(tmp_path):
+    with pytest.raises(InstanceError):
+        load_instance(write(tmp_path, None, raw="[" * 100_000 + "]" * 100_000))
+
+
+# ------------------------------------------------------------------------------- all problems at once
+def test_three_semantic_errors_are_all_reported(tmp_path):
+    doc = edited(("set", "rentals[0].accelerator", "nope"),
+                 ("set", "scenarios[0].probability", 0.5),
+                 ("set", "sites[0].expansion.lead_quarters", 9))
+    problems = problems_of(tmp_path, doc)
+    assert len(problems) >= 3
+    assert_problem(problems, "rentals[0].accelerator", "unknown catalog accelerator id")
+    assert_problem(problems, "scenarios", "probabilities must sum to 1")
+    assert_problem(problems, "sites[0].expansion.lead_quarters", "never come online")
+
+
+def test_three_schema_errors_are_all_reported(tmp_path):
+    doc = edited(("set", "rentals[0].price_usd_per_unit_hour", -1),
+                 ("set", "sites[0].pue_ratio", 1.2),
+                 ("del", "existing_fleet[0].units"))
+    problems = problems_of(tmp_path, doc)
+    assert len(problems) >= 3
+    assert_problem(problems, "rentals[0].price_usd_per_unit_hour", "greater than or equal to 0")
+    assert_problem(problems, "sites[0].pue_ratio", "Extra inputs are not permitted")
+    assert_problem(problems, "existing_fleet[0].units", "Field required")
+
+
+def test_instance_error_lists_every_problem(tmp_path):
+    doc = edited(("set", "rentals[0].provider", "aws"), ("set", "lease_offers[0].provider", "gcp"))
+    with pytest.raises(InstanceError) as info:
+        load_instance(write(tmp_path, doc))
+    lines = str(info.value).splitlines()
+    assert len(lines) == len(info.value.problems) >= 2
+    assert "rentals[0].provider: unknown provider id (got 'aws')" in lines
+
+
+def test_union_errors_are_merged_into_one_line_per_path(tmp_path):
+    problems = problems_of(tmp_path, edited(("set", "rentals[0].available_units", "lots")))
+    paths = [p.path for p in problems]
+    assert paths.count("rentals[0].available_units") == 1
+
+
+# ------------------------------------------------------------------------------------- small pieces
+def test_problem_str_shows_and_shortens_the_value():
+    assert str(Problem("a.b", "rule")) == "a.b: rule"
+    assert str(Problem("a.b", "rule", "x")) == "a.b: rule (got 'x')"
+    long = str(Problem("a", "r", list(range(100))))
+    assert long.endswith("...)") and len(long) < 100
+
+
+@pytest.mark.parametrize(("loc", "path"), [
+    (("sites", 2, "pue"), "sites[2].pue"),
+    ((), "(root)"),
+    (("rentals", 0, "available_units", "float"), "rentals[0].available_units"),
+    (("scenarios", 0, "demand", "training", "series", "list[constrained-float]", 3),
+     "scenarios[0].demand.training.series[3]"),
+    (("sites", 0, "expansion", "committed_starts", "2026Q1"), "sites[0].expansion.committed_starts.2026Q1"),
+])
+def test_json_path(loc, path):
+    assert json_path(loc) == path
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="json_path() drops any key that looks like a pydantic type tag, so user keys such as a "
+                          "vendor 'int', an unknown key 'none' or a bad quarter key 'q[1]' vanish from the path")
+@pytest.mark.parametrize(("edits", "path"), [
+    ([("set", "policy.max_vendor_share", {"int": 2})], "policy.max_vendor_share.int"),
+    ([("set", "sites[0].none", 1)], "sites[0].none"),
+    ([("set", "sites[0].expansion.committed_starts", {"q[1]": 1})], "sites[0].expansion.committed_starts.q[1]"),
+])
+def test_user_keys_that_look_like_type_tags_keep_their_path(tmp_path, edits, path):
+    assert path in [p.path for p in problems_of(tmp_path, edited(*edits))]
+
+
+@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception,
+                   reason="Steps = float | dict[Quarter, NonNegative]: the constant form is an unconstrained float, so "
+                          "negative power, supply caps, provider capacity and rental availability pass validation")
+@pytest.mark.parametrize("path", ["sites[0].power_online_mw", "rentals[0].available_units",
+                                  "purchases[0].supply_cap_units", "providers[0].capacity_units"])
+def test_negative_step_constant_is_rejected(tmp_path, path):
+    problems = problems_of(tmp_path, edited(("set", path, -1)))
+    assert path in [p.path for p in problems]
+
+
+@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception,
+                   reason="non-finite numbers pass: Python's json reads NaN/Infinity tokens and overflows 1e999 to "
+                          "inf; unconstrained floats (penalty, budget) accept NaN and ge=0 fields accept inf")
+@pytest.mark.parametrize(("path", "token"), [
+    ("policy.shortfall_penalty_usd_per_h100e_quarter", "NaN"),
+    ("policy.capex_budget_musd_per_year", "NaN"),
+    ("rentals[0].price_usd_per_unit_hour", "1e999"),
+])
+def test_non_finite_numbers_are_rejected(tmp_path, path, token):
+    marker = "__NUMBER__"
+    text = json.dumps(edited(("set", path, marker))).replace(f'"{marker}"', token)
+    with pytest.raises(InstanceError) as info:
+        load_instance(write(tmp_path, None, raw=text))
+    assert path in [p.path for p in info.value.problems]
