@@ -26,9 +26,10 @@ EXIT_OK, EXIT_NO_PLAN, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def _fail_input(exc: InstanceError, path: Path) -> None:
-    errors.print(f"[bold red]{path}: {len(exc.problems)} problem(s)[/]")
-    for problem in exc.problems:
-        errors.print(f"  • {problem}", markup=False, highlight=False)
+    errors.print(f"{path}: {len(exc.problems)} problem(s)", style="bold red", markup=False, highlight=False,
+                 soft_wrap=True)
+    for problem in exc.problems:  # one line per problem, never wrapped, so paths can be grepped
+        errors.print(f"  • {problem}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(EXIT_BAD_INPUT)
 
 

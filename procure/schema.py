@@ -28,7 +28,7 @@ Identifier = Annotated[
 NonNegative = Annotated[float, Field(ge=0)]
 Fraction = Annotated[float, Field(ge=0, le=1)]
 
-Steps = float | dict[Quarter, NonNegative]
+Steps = NonNegative | dict[Quarter, NonNegative]
 """A quantity over time: a constant, or a step function ``{quarter: value}`` whose value holds from its
 quarter until the next key (zero before the first key)."""
 
@@ -36,7 +36,7 @@ quarter until the next key (zero before the first key)."""
 class Strict(BaseModel):
     """Base for every schema model: unknown keys are errors, so typos never pass silently."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Source(Strict):
@@ -89,9 +89,9 @@ class Accelerator(Strict):
 class Catalog(Strict):
     """A file under ``models/``: reusable accelerator specs with their sources."""
 
-    description: str = ""
-    sources: list[Source] = Field(default_factory=list)
-    accelerators: list[Accelerator] = Field(default_factory=list)
+    description: str = Field(default="", description="What this catalog holds.")
+    sources: list[Source] = Field(default_factory=list, description="Publications cited by provenance entries.")
+    accelerators: list[Accelerator] = Field(default_factory=list, description="Accelerator specs.")
 
 
 # -------------------------------------------------------------------------------------------- instance
@@ -103,7 +103,7 @@ class Horizon(Strict):
 
 class Workload(Strict):
     id: Identifier = Field(description="Workload key, e.g. training or inference.")
-    description: str = ""
+    description: str = Field(default="", description="What this workload is.")
 
 
 class DemandSpec(Strict):
@@ -134,8 +134,9 @@ class Scenario(Strict):
     probability: Fraction = Field(description="Unconditional probability of this leaf; all sum to 1.")
     parent: Identifier | None = Field(default=None, description="Scenario it branches from; none = root.")
     branch_quarter: Quarter | None = Field(default=None, description="First quarter that differs from the parent.")
-    demand: dict[Identifier, DemandSpec] = Field(description="Demand per workload id.")
-    description: str = ""
+    demand: dict[Identifier, DemandSpec] = Field(
+        description="Demand per workload id; a child scenario inherits workloads it omits from its parent.")
+    description: str = Field(default="", description="The story behind this scenario.")
 
     @model_validator(mode="after")
     def _parent_and_branch(self) -> "Scenario":
@@ -157,9 +158,9 @@ class Expansion(Strict):
 
 
 class Site(Strict):
-    id: Identifier
-    name: str = ""
-    location: str = ""
+    id: Identifier = Field(description="Site key.")
+    name: str = Field(default="", description="Display name.")
+    location: str = Field(default="", description="Where it is (free text).")
     pue: float = Field(default=1.1, ge=1, le=3, description="Power usage effectiveness (meter / IT).")
     electricity_usd_per_mwh: NonNegative = Field(description="Electricity price, $ per MWh at the meter.")
     fixed_opex_musd_per_mw_year: NonNegative = Field(
@@ -189,8 +190,8 @@ class ExistingFleet(Strict):
 
 
 class Provider(Strict):
-    id: Identifier
-    name: str = ""
+    id: Identifier = Field(description="Provider key ('own' is reserved for the owned fleet).")
+    name: str = Field(default="", description="Display name.")
     capacity_units: Steps | None = Field(
         default=None, description="Most units leased from this provider per quarter (existing + new); none = no cap.")
 
@@ -235,10 +236,10 @@ class ExistingContract(Strict):
 class Rental(Strict):
     """On-demand capacity: no commitment, paid per unit-hour used, under an availability cap."""
 
-    id: Identifier
-    provider: Identifier
-    accelerator: Identifier
-    price_usd_per_unit_hour: NonNegative
+    id: Identifier = Field(description="Rental key.")
+    provider: Identifier = Field(description="Id of an entry in `providers`.")
+    accelerator: Identifier = Field(description="Catalog accelerator id.")
+    price_usd_per_unit_hour: NonNegative = Field(description="On-demand $ per accelerator-hour.")
     available_units: Steps = Field(description="Most units rentable per quarter (steps).")
 
 
@@ -256,23 +257,24 @@ class Policy(Strict):
 
 
 class Instance(Strict):
-    name: Identifier
-    description: str = ""
+    name: Identifier = Field(description="Instance name (used in output file names).")
+    description: str = Field(default="", description="What this instance represents.")
     catalogs: list[str] = Field(
         default_factory=lambda: ["../models/accelerators.json"],
         description="Catalog files, relative to the instance file.")
-    horizon: Horizon = Field(default_factory=Horizon)
-    workloads: list[Workload] = Field(min_length=1)
-    scenarios: list[Scenario] = Field(min_length=1)
-    sites: list[Site] = Field(default_factory=list)
-    purchases: list[Purchase] = Field(default_factory=list)
-    existing_fleet: list[ExistingFleet] = Field(default_factory=list)
-    providers: list[Provider] = Field(default_factory=list)
-    lease_offers: list[LeaseOffer] = Field(default_factory=list)
-    existing_contracts: list[ExistingContract] = Field(default_factory=list)
-    rentals: list[Rental] = Field(default_factory=list)
-    policy: Policy
-    sources: list[Source] = Field(default_factory=list)
+    horizon: Horizon = Field(default_factory=Horizon, description="Planning quarters and discount rate.")
+    workloads: list[Workload] = Field(min_length=1, description="Workloads with their own demand.")
+    scenarios: list[Scenario] = Field(min_length=1, description="Leaves of the demand scenario tree.")
+    sites: list[Site] = Field(default_factory=list, description="Own data-center sites.")
+    purchases: list[Purchase] = Field(default_factory=list, description="Accelerators that may be bought.")
+    existing_fleet: list[ExistingFleet] = Field(default_factory=list, description="Units already installed.")
+    providers: list[Provider] = Field(default_factory=list, description="Cloud providers of leases and rentals.")
+    lease_offers: list[LeaseOffer] = Field(default_factory=list, description="Leases that can be signed.")
+    existing_contracts: list[ExistingContract] = Field(
+        default_factory=list, description="Leases already signed (fixed commitments).")
+    rentals: list[Rental] = Field(default_factory=list, description="On-demand capacity.")
+    policy: Policy = Field(description="Budgets, concentration limits and the shortfall penalty.")
+    sources: list[Source] = Field(default_factory=list, description="Publications cited by provenance entries.")
     provenance: dict[str, Provenance] = Field(
         default_factory=dict, description="Provenance per JSON path of a value, e.g. 'sites[0].pue'.")
 

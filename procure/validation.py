@@ -58,32 +58,38 @@ def _short(value: Any) -> str | None:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-# pydantic appends the tried member of a union to the location; such tags are not JSON keys.
-_TYPE_TAG = re.compile(r"^(float|int|str|bool|none|list\[.*|dict\[.*|function-.*|constrained-.*|"
-                       r"tagged-union\[.*|literal\[.*|.*\[.*\].*)$")
+def json_path(loc: tuple[Any, ...], prefix: str = "", data: Any = None, missing: bool = False) -> str:
+    """``('sites', 2, 'pue')`` -> ``sites[2].pue``.
 
-
-def json_path(loc: tuple[Any, ...], prefix: str = "") -> str:
-    """``('sites', 2, 'pue')`` -> ``sites[2].pue``."""
+    pydantic inserts the name of the tried union member into ``loc`` (``float``, ``dict[str,float]``);
+    such parts are not JSON keys. With the input ``data`` at hand, a part is kept only when it names a
+    key or index that exists in the input (or is the last part of a missing-key error).
+    """
     path = prefix
-    for part in loc:
-        if isinstance(part, int):
+    node = data
+    for k, part in enumerate(loc):
+        last = k == len(loc) - 1
+        if isinstance(part, int) and (data is None or isinstance(node, list)):
             path += f"[{part}]"
-        elif isinstance(part, str) and _TYPE_TAG.match(part) and not is_quarter(part):
+            node = node[part] if isinstance(node, list) and 0 <= part < len(node) else None
             continue
-        else:
-            path += ("." if path else "") + str(part)
+        if data is not None:
+            if isinstance(node, dict) and str(part) in node:
+                node = node[str(part)]
+            elif not (last and missing):
+                continue  # a union tag, not a key of the input
+        separator = "." if path and not path.endswith(":") else ""
+        path += f"{separator}{part}"
     return path or "(root)"
 
 
-def _pydantic_problems(error: ValidationError, prefix: str = "") -> list[Problem]:
+def _pydantic_problems(error: ValidationError, data: Any, prefix: str = "") -> list[Problem]:
     merged: dict[str, Problem] = {}
     for item in error.errors():
-        path = json_path(item["loc"], prefix)
+        missing = item["type"] == "missing"
+        path = json_path(item["loc"], prefix, data=data, missing=missing)
         rule = item["msg"].removeprefix("Value error, ")
-        value = item.get("input")
-        if item["type"] == "missing":
-            value = None
+        value = None if missing else item.get("input")
         if path in merged:  # a union reports once per member: keep one line per path
             if rule not in merged[path].rule:
                 merged[path] = Problem(path, f"{merged[path].rule}; or {rule}", merged[path].value)
@@ -99,10 +105,14 @@ def _read_json(path: Path, label: str) -> tuple[Any, list[Problem]]:
         return None, [Problem(label, f"cannot read file: {exc.strerror or exc}")]
     except UnicodeDecodeError:
         return None, [Problem(label, "file is not UTF-8 text")]
+    except ValueError as exc:  # e.g. a NUL byte in the file name
+        return None, [Problem(label, f"cannot read file: {exc}")]
     try:
-        return json.loads(text), []
+        return json.loads(text), []  # NaN/Infinity parse; the schema rejects them with their path
     except json.JSONDecodeError as exc:
         return None, [Problem(label, f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")]
+    except RecursionError:
+        return None, [Problem(label, "JSON nested too deeply")]
 
 
 def load_instance(path: str | Path) -> LoadedInstance:
@@ -121,7 +131,9 @@ def instance_from_dict(raw: Any, base_dir: Path | str = ".", path: Path | None =
     try:
         instance = Instance.model_validate(raw)
     except ValidationError as exc:
-        raise InstanceError(_pydantic_problems(exc)) from None
+        raise InstanceError(_pydantic_problems(exc, raw)) from None
+    except RecursionError:
+        raise InstanceError([Problem("(root)", "JSON nested too deeply")]) from None
     accelerators, catalog_sources, problems = _load_catalogs(instance, Path(base_dir))
     problems += check_instance(instance, accelerators, catalog_sources)
     if problems:
@@ -140,19 +152,38 @@ def _load_catalogs(instance: Instance, base_dir: Path) -> tuple[dict[str, Accele
         if read_problems:
             problems += read_problems
             continue
-        try:
-            catalog = Catalog.model_validate(raw)
-        except ValidationError as exc:
-            problems += _pydantic_problems(exc, prefix=f"{name}:")
-            continue
+        catalog, catalog_problems = _parse_catalog(raw, name)
+        problems += catalog_problems
         problems += _check_catalog(catalog, name)
+        local = set()
         for j, acc in enumerate(catalog.accelerators):
-            if acc.id in accelerators:
+            if acc.id in accelerators and acc.id not in local:
                 problems.append(Problem(f"{name}:accelerators[{j}].id", "duplicate accelerator id across catalogs",
                                         acc.id))
+            local.add(acc.id)
             accelerators[acc.id] = acc
         sources.update({s.id: s for s in catalog.sources})
     return accelerators, sources, problems
+
+
+def _parse_catalog(raw: Any, name: str) -> tuple[Catalog, list[Problem]]:
+    """Validate a catalog entry by entry, so one bad accelerator does not hide the good ones."""
+    if not isinstance(raw, dict):
+        return Catalog(), [Problem(name, "a catalog must be a JSON object", type(raw).__name__)]
+    problems: list[Problem] = []
+    entries = raw.get("accelerators", [])
+    good = []
+    if isinstance(entries, list):
+        for j, entry in enumerate(entries):
+            try:
+                good.append(Accelerator.model_validate(entry))
+            except ValidationError as exc:
+                problems += _pydantic_problems(exc, entry, prefix=f"{name}:accelerators[{j}]")
+    try:
+        catalog = Catalog.model_validate({**raw, "accelerators": []} if isinstance(entries, list) else raw)
+    except ValidationError as exc:
+        return Catalog(accelerators=good), problems + _pydantic_problems(exc, raw, prefix=f"{name}:")
+    return catalog.model_copy(update={"accelerators": good}), problems
 
 
 def _check_catalog(catalog: Catalog, name: str) -> list[Problem]:

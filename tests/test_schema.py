@@ -201,17 +201,7 @@ _ALL = {**{f"instance:{k}": v for k, v in _INSTANCE_GAPS.items()},
 
 # Fields found without a description when these tests were written; the owner of schema.py should add them
 # (and then remove the entry here: the xfail is strict).
-KNOWN_GAPS = {
-    "instance:procure instance": ["description", "horizon", "workloads", "scenarios", "sites", "purchases",
-                                  "existing_fleet", "providers", "lease_offers", "existing_contracts", "rentals",
-                                  "policy", "sources"],
-    "instance:Provider": ["name"],
-    "instance:Rental": ["price_usd_per_unit_hour"],
-    "instance:Scenario": ["description"],
-    "instance:Site": ["name", "location"],
-    "instance:Workload": ["description"],
-    "catalog:procure catalog": ["description", "sources", "accelerators"],
-}
+KNOWN_GAPS: dict[str, list[str]] = {}
 
 
 def _doc_params() -> list:
