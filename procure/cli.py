@@ -165,6 +165,39 @@ def mix_table(plan) -> Table:
     return table
 
 
+@app.command()
+def sweep(
+    spec: Path = typer.Argument(..., help="Sweep spec JSON file."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output directory [default: out/<spec-stem>]."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Local worker processes [default: cores]."),
+    dask: Optional[str] = typer.Option(None, "--dask", help="Run on a Dask cluster (scheduler address)."),
+    resume: bool = typer.Option(False, "--resume", help="Keep the points already in DIR; run only the missing."),
+    time_limit: Optional[float] = typer.Option(None, "--time-limit", min=0, help="Seconds per point (overrides spec)."),
+    gap: Optional[float] = typer.Option(None, "--gap", min=0, help="Relative MIP gap per point (overrides spec)."),
+    plot: bool = typer.Option(True, "--plot/--no-plot", help="Write the plot that fits the sweep's design."),
+) -> None:
+    """Solve the instance at every point of a sweep; write results.csv (and .parquet) and a plot."""
+    from procure.sweep_run import summary_table
+    from procure.sweep_run import sweep as run_sweep
+
+    out_dir = out or Path("out") / spec.stem
+    try:
+        table = run_sweep(spec, out=out_dir, workers=workers, dask=dask, resume=resume, progress=True,
+                          time_limit=time_limit, gap=gap, plot=plot)
+    except InstanceError as exc:
+        _fail_input(exc, spec)
+    except KeyboardInterrupt:
+        errors.print(f"[yellow]interrupted[/]: finished points are in {out_dir}/results.csv; "
+                     f"run again with --resume to finish")
+        raise typer.Exit(130)
+    except OSError as exc:  # e.g. no Dask scheduler at that address
+        errors.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    console.print(summary_table(table, out_dir, title=f"sweep {spec.stem}"))
+    if table.empty or not table["status"].isin(("optimal", "feasible")).any():
+        raise typer.Exit(EXIT_NO_PLAN)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 
