@@ -7,34 +7,41 @@ from collections import defaultdict
 import pyomo.environ as pyo
 
 from procure.data import ModelData
+from procure.model.running import add_running_total, last_quarters, quarter_windows
 
 
 def add_fleet(m: pyo.ConcreteModel, d: ModelData) -> None:
     """Purchases, installed units and powered units.
 
-    Variables ``buy[a, i, n] ∈ ℤ≥0`` (lots of ``lot_a`` units of accelerator ``a`` bought for site ``i`` at
-    node ``n``, only inside the purchase window) and ``powered[a, i, n] ≥ 0`` (units switched on).
+    Integer variables ``lots_to_date[a, i, n] ∈ ℤ≥0``: lots of ``lot_a`` units of accelerator ``a`` bought
+    for site ``i`` up to node ``n``; ``buy[a, i, n] ≥ 0`` is the lots bought at ``n`` (only inside the
+    purchase window), linked by rows ``lots_to_date_def[a, i, n]``::
+
+        lots_to_date[a, i, n] = lots_to_date[a, i, parent(n)] + buy[a, i, n]     (buy = 0 outside the window)
+
     Expression ``installed[a, i, n]``: units bought in the last ``L_a`` quarters plus the pre-horizon fleet,
-    so a unit retires after its lifetime ``L_a``::
+    so a unit retires after its lifetime ``L_a`` (the sum over the window telescopes)::
 
         installed[a, i, n] = existing_{a,i,t} + lot_a · Σ_{τ = t−L_a+1}^{t} buy[a, i, h(n, τ)]
+                           = existing_{a,i,t} + lot_a · (lots_to_date[a, i, n] − lots_to_date[a, i, h(n, t − L_a)])
 
-    Rows ``fleet_limit[a, i, n]``: ``powered[a, i, n] ≤ installed[a, i, n]`` (idle units draw no power,
-    which lets a power-bound site switch old units off to make room for new ones).
+    Variables ``powered[a, i, n] ≥ 0`` (units switched on), rows ``fleet_limit[a, i, n]``:
+    ``powered ≤ installed`` (idle units draw no power, which lets a power-bound site switch old units off to
+    make room for new ones).
     """
     buy_index = [(a, i, n) for (a, i, t) in d.BUY for n in d.NODES if n[1] == t]
-    m.buy = pyo.Var(buy_index, within=m.domains.integer)
-    buy_quarters = defaultdict(set)
-    for a, i, t in d.BUY:
-        buy_quarters[a, i].add(t)
+    m.buy = pyo.Var(buy_index, within=pyo.NonNegativeReals)
+    windows = quarter_windows(((a, i), t) for a, i, t in d.BUY)
+    lots_to_date = add_running_total(
+        m, d, "lots_to_date", windows,
+        increment=lambda g, n: m.buy[(*g, *n)] if (*g, *n) in m.buy else 0)
 
-    def installed(a: str, i: str, n: tuple) -> object:
-        r, t = n
-        history = d.history(n)
-        window = range(max(0, t - d.lifetime[a] + 1), t + 1)
-        bought = [m.buy[a, i, history[tau]] for tau in window if tau in buy_quarters[a, i]]
-        lot = d.buy_lot.get(a, 1)
-        return d.existing_units.get((a, i, t), 0.0) + lot * sum(bought), bool(bought)
+    def installed(a: str, i: str, n: tuple):
+        t = n[1]
+        existing = d.existing_units.get((a, i, t), 0.0)
+        if (a, i) not in windows or windows[a, i][0] > t:
+            return existing, False
+        return existing + d.buy_lot[a] * last_quarters(lots_to_date, d, (a, i), n, d.lifetime[a]), True
 
     powered_index, installed_expr = [], {}
     for a, i in d.FLEET:

@@ -3,31 +3,36 @@
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 
 import pyomo.environ as pyo
 
 from procure.data import ModelData
 from procure.model.elastic import constant_row, slack
+from procure.model.running import add_running_total, last_quarters, quarter_windows
 
 
 def add_leases(m: pyo.ConcreteModel, d: ModelData) -> None:
     """New lease commitments.
 
-    Variables ``commit[o, k, L, n] ∈ ℤ≥0``: lots of offer ``o`` signed to start in quarter ``k`` for ``L``
-    quarters, at the node ``n`` of quarter ``k``; ``commit ≤ ⌊max_units_o / lot_o⌋``. Where an offer has a
-    minimum above one lot, a binary ``signed[o, k, L, n]`` makes the volume semi-continuous (rows
-    ``lease_min`` and ``lease_max``)::
+    Integer variables ``lease_lots_to_date[o, L, n] ∈ ℤ≥0``: lots of offer ``o`` signed for term ``L`` at
+    starts up to node ``n``; ``commit[o, k, L, n] ∈ [0, ⌊max_units_o / lot_o⌋]`` is the lots signed to start
+    at quarter ``k`` (the node ``n`` of quarter ``k``), linked by rows ``lease_lots_to_date_def``::
+
+        lease_lots_to_date[o, L, n] = lease_lots_to_date[o, L, parent(n)] + commit[o, t, L, n]   (0 outside the window)
+
+    Where an offer has a minimum above one lot, a binary ``signed[o, k, L, n]`` makes each signing
+    semi-continuous (rows ``lease_min`` and ``lease_max``)::
 
         min_units_o · signed ≤ lot_o · commit ≤ max_units_o · signed
 
-    Expression ``leased_units[o, n]``: units of ``o`` under contract at node ``n``::
+    Expression ``leased_units[o, n]``: units of ``o`` under contract at node ``n`` (the sum telescopes)::
 
-        leased_units[o, n] = lot_o · Σ_{k ≤ t < k+L} commit[o, k, L, h(n, k)]
+        leased_units[o, n] = lot_o · Σ_L Σ_{k ≤ t < k+L} commit[o, k, L, h(n, k)]
+                           = lot_o · Σ_L (lease_lots_to_date[o, L, n] − lease_lots_to_date[o, L, h(n, t − L)])
     """
     index = [(o, k, L, n) for (o, k, L) in d.COMMIT for n in d.NODES if n[1] == k]
-    m.commit = pyo.Var(index, within=m.domains.integer,
-                       bounds=lambda _, o, k, L, r, t: (0, math.floor(d.offer_max_units[o] / d.offer_lot[o])))
+    m.commit = pyo.Var(index, within=pyo.NonNegativeReals,
+                       bounds=lambda _, o, k, L, r, t: (0, math.floor(d.offer_max_units[o] / d.offer_lot[o] + 1e-9)))
     semi = [key for key in index if d.offer_min_units[key[0]] > d.offer_lot[key[0]]]
     m.signed = pyo.Var(semi, within=m.domains.binary)
     m.lease_min = pyo.Constraint(semi, rule=lambda _, o, k, L, r, t:
@@ -35,14 +40,17 @@ def add_leases(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.lease_max = pyo.Constraint(semi, rule=lambda _, o, k, L, r, t:
                                  d.offer_lot[o] * m.commit[o, k, L, r, t] <= d.offer_max_units[o] * m.signed[o, k, L, r, t])
 
-    starts = defaultdict(list)
-    for o, k, L in d.COMMIT:
-        starts[o].append((k, L))
+    windows = quarter_windows(((o, L), k) for o, k, L in d.COMMIT)
+    lease_lots_to_date = add_running_total(
+        m, d, "lease_lots_to_date", windows,
+        increment=lambda g, n: m.commit[g[0], n[1], g[1], *n] if (g[0], n[1], g[1], *n) in m.commit else 0)
 
     def leased(o: str, n: tuple):
-        t = n[1]
-        history = d.history(n)
-        active = [m.commit[o, k, L, history[k]] for k, L in starts[o] if k <= t < k + L]
+        active = []
+        for oo, L in sorted(windows):
+            if oo != o or windows[o, L][0] > n[1]:
+                continue
+            active.append(last_quarters(lease_lots_to_date, d, (o, L), n, L))
         return d.offer_lot[o] * sum(active) if active else None
 
     expr = {(o, n): e for o in d.OFFERS for n in d.NODES if (e := leased(o, n)) is not None}
