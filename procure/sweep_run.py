@@ -620,7 +620,7 @@ def read_results(out_dir: str | Path) -> pd.DataFrame:
         return pd.DataFrame()
     table = pd.read_csv(path, keep_default_na=False, na_values=[""])
     if "error" in table:
-        table["error"] = table["error"].fillna("").astype(str)
+        table["error"] = table["error"].astype(object).where(table["error"].notna(), "").astype(str)
     if "warm_start" in table:
         table["warm_start"] = table["warm_start"].astype(str).str.lower().eq("true")
     return table.drop_duplicates("point", keep="last").sort_values("point").reset_index(drop=True)

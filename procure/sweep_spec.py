@@ -14,7 +14,8 @@ Parameters address values by path into the instance file:
 
 Modes: ``set`` (the value replaces the instance value), ``add`` (adds to a number; shifts a quarter, or the
 quarters of a ``{quarter: value}`` schedule, by that many quarters) and ``scale`` (multiplies a number, or
-every number of a schedule or series). A value of a purchase's ``first_quarter``, ``last_quarter`` or
+every number of a schedule or series). Parameters act in the spec's order, each on the value the ones
+before it left, so two parameters may touch the same path (a term's own price, then all lease prices). A value of a purchase's ``first_quarter``, ``last_quarter`` or
 ``supply_cap_units`` that the instance leaves to the catalog is read from the catalog.
 """
 
@@ -556,16 +557,22 @@ def load_spec(source: str | Path | dict, base_dir: str | Path | None = None,
     points = _design(spec, labels, listed, bases)
     plan_points = []
     for pid, (values, varied) in enumerate(points):
-        assignments = []
+        # parameters act in spec order, each on the value the ones before it left (paths may overlap)
+        assignments: dict[str, Any] = {}
         for k, p in enumerate(spec.parameters):
             value = values[labels[k]]
             if value is _KEEP:
                 continue  # this parameter stays as in the instance
             for path in concrete[k]:
-                assignments.append((path, apply_mode(p.effective_mode, effective_value(document, path, loaded),
-                                                     value)))
+                current = assignments[path] if path in assignments else effective_value(document, path, loaded)
+                try:
+                    assignments[path] = apply_mode(p.effective_mode, current, value)
+                except ValueProblem as exc:
+                    problems.append(Problem(f"parameters[{k}]", f"at point {pid}: {exc} (at {path})", value))
         shown = {label: (None if v is _KEEP else v) for label, v in values.items()}
-        plan_points.append(Point(pid, shown, tuple(assignments), varied))
+        plan_points.append(Point(pid, shown, tuple(assignments.items()), varied))
+    if problems:
+        raise InstanceError(problems[:20])
     from procure.quarters import quarter_range, quarter_year
 
     years = tuple(sorted({quarter_year(q) for q in quarter_range(loaded.instance.horizon.first_quarter,
