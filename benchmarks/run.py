@@ -1,0 +1,390 @@
+"""Benchmark driver: time every phase of ``procure`` on the benchmark instances, per solver.
+
+    python -m benchmarks.run                      # the full set, writes benchmarks/results/<date>.{csv,md}
+    python -m benchmarks.run --set ci --no-write  # xs and s, prints the table only
+    python -m benchmarks.run --instances xs,meta --solvers highs --time-limit 30
+
+Each (instance, solver) case runs in a fresh subprocess, so its peak memory is its own and HiGHS's
+global thread pool starts with the requested thread count. Phases, in seconds of wall-clock time:
+
+* ``data``: read/generate and validate the instance, ``build_data``;
+* ``build``: ``build_model`` (the Pyomo model);
+* ``load``: HiGHS only — ``HighsSession(model)``, handing the model to HiGHS (for CBC and SCIP the
+  hand-over happens inside the solve call and is counted in ``solve``);
+* ``solve``: the solver call with the time limit, gap and thread count given;
+* ``highs_alone``: HiGHS reading the same model from an MPS file and solving it through ``highspy``
+  alone — the floor without any modelling layer. ``overhead = total / highs_alone``.
+
+Peak memory is ``resource.getrusage`` ``ru_maxrss`` of the case's process plus that of its own children
+(CBC runs as a child process), in MiB — an upper bound on the case's peak resident set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import io
+import json
+import math
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    __package__ = "benchmarks"
+
+from benchmarks.generator import REPO, SHIPPED, SPECS, BenchSpec  # noqa: E402
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+SETS = {
+    "ci": ("xs", "s"),
+    "full": ("tiny", "small", "xs", "s", "m", "l", "xl", "meta"),
+}
+SOLVERS = ("highs", "cbc", "scip")
+COLUMNS = ("date", "instance", "solver", "status", "termination", "objective", "bound", "gap",
+           "variables", "integers", "constraints", "data_s", "build_s", "load_s", "solve_s", "total_s",
+           "build_load_share", "peak_mib", "highs_alone_s", "highs_alone_status", "highs_alone_objective",
+           "highs_alone_peak_mib", "overhead", "time_limit", "gap_target", "threads", "loadavg", "note")
+
+
+# ------------------------------------------------------------------------------------------ solvers
+def solver_available(name: str) -> tuple[bool, str]:
+    """Whether ``name`` can run here, and a note saying why not (or which version runs)."""
+    if name == "highs":
+        try:
+            import highspy  # noqa: F401
+        except ImportError:
+            return False, "highspy not installed"
+        return True, ""
+    if name == "cbc":
+        import pyomo.environ as pyo
+
+        try:
+            ok = pyo.SolverFactory("cbc").available(exception_flag=False)
+        except Exception:  # pyomo raises several kinds for a missing executable
+            ok = False
+        return (True, "") if ok else (False, "cbc executable not found (apt-get install coinor-cbc)")
+    if name == "scip":
+        try:
+            import pyscipopt  # noqa: F401
+        except ImportError:
+            return False, "pyscipopt not installed (pip install pyscipopt)"
+        return True, ""
+    return False, f"unknown solver {name!r}"
+
+
+def solve_options(solver: str, time_limit: float, gap: float, threads: int | None):
+    """``SolveOptions`` for ``procure.solve.solve_model``.
+
+    Two solver-specific settings ride in ``solver_options`` because ``procure.solve`` does not map them
+    itself (yet): CBC counts its ``seconds`` limit in CPU time unless ``timeMode elapsed`` is set, and
+    the ``scip_direct`` interface gets no time limit or gap from ``SolveOptions`` alone.
+    """
+    from procure.solve import SolveOptions
+
+    if solver == "cbc":
+        return SolveOptions(solver="cbc", time_limit=time_limit, gap=gap, threads=threads,
+                            solver_options={"timeMode": "elapsed"})
+    if solver == "scip":
+        return SolveOptions(solver="scip_direct", time_limit=time_limit, gap=gap, threads=threads,
+                            solver_options={"limits/time": float(time_limit), "limits/gap": float(gap)})
+    return SolveOptions(solver="highs", time_limit=time_limit, gap=gap, threads=threads)
+
+
+# ---------------------------------------------------------------------------------- one case (child)
+def _peak_mib() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return round((own + children) / 1024.0, 1)  # Linux reports KiB
+
+
+def _load(instance: str):
+    from benchmarks.generator import load, load_named
+
+    if instance.startswith("{"):
+        return load(BenchSpec(**json.loads(instance)))
+    return load_named(instance)
+
+
+def run_case(instance: str, solver: str, time_limit: float, gap: float, threads: int | None,
+             mps: str | None = None) -> dict:
+    """Build and solve one instance with one solver in this process; returns the measured row."""
+    from procure.data import build_data
+    from procure.model import build_model
+    from procure.results import model_size
+    from procure.solve import HighsSession, solve_model
+
+    row: dict = {"solver": solver}
+    t0 = time.perf_counter()
+    data = build_data(_load(instance))
+    t1 = time.perf_counter()
+    model = build_model(data)
+    t2 = time.perf_counter()
+    row.update(model_size(model))
+    row["data_s"], row["build_s"] = t1 - t0, t2 - t1
+    options = solve_options(solver, time_limit, gap, threads)
+    if solver == "highs":
+        session = HighsSession(model)
+        row["load_s"] = session.load_seconds
+        if mps:
+            session.highs.writeModel(mps)
+        result = session.solve(options)
+    else:
+        row["load_s"] = None
+        result = solve_model(model, options)
+    row.update(status=result.status, termination=result.termination, objective=result.objective,
+               bound=result.bound, gap=result.gap, solve_s=result.seconds)
+    row["total_s"] = row["data_s"] + row["build_s"] + (row["load_s"] or 0.0) + row["solve_s"]
+    row["peak_mib"] = _peak_mib()
+    return row
+
+
+def run_highs_alone(mps: str, time_limit: float, gap: float, threads: int | None) -> dict:
+    """HiGHS alone on an MPS file: read, then run with the same limits."""
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    if threads:
+        h.setOptionValue("threads", int(threads))
+    t0 = time.perf_counter()
+    h.readModel(mps)
+    read_s = time.perf_counter() - t0
+    h.setOptionValue("time_limit", float(time_limit))
+    h.setOptionValue("mip_rel_gap", float(gap))
+    t1 = time.perf_counter()
+    h.run()
+    run_s = time.perf_counter() - t1
+    info = h.getInfo()
+    status = h.modelStatusToString(h.getModelStatus())
+    objective = info.objective_function_value if info.primal_solution_status else None
+    return {"status": status, "read_s": read_s, "run_s": run_s, "objective": objective,
+            "bound": info.mip_dual_bound, "gap": info.mip_gap, "peak_mib": _peak_mib()}
+
+
+# --------------------------------------------------------------------------------- parent: orchestration
+def _child(args: list[str], timeout: float) -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    try:
+        done = subprocess.run([sys.executable, "-m", "benchmarks.run", *args], cwd=REPO, env=env,
+                              capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"status": "killed", "note": f"killed after {timeout:.0f} s"}
+    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
+    if done.returncode != 0 or not lines:
+        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"status": "error", "note": tail[:200]}
+    return json.loads(lines[-1])
+
+
+def measure(instance: str, solver: str, time_limit: float, gap: float, threads: int | None,
+            highs_alone: bool = True, date: str | None = None) -> dict:
+    """One table row: the case in a subprocess, and (HiGHS) the MPS floor in another."""
+    common = ["--time-limit", str(time_limit), "--gap", str(gap)] + (["--threads", str(threads)] if threads else [])
+    timeout = 3 * time_limit + 600
+    row = {"date": date or dt.date.today().isoformat(), "instance": instance, "solver": solver,
+           "time_limit": time_limit, "gap_target": gap, "threads": threads, "loadavg": round(os.getloadavg()[0], 2)}
+    ok, note = solver_available(solver)
+    if not ok:
+        row.update(status="skipped", note=note)
+        return row
+    with tempfile.TemporaryDirectory(prefix="procure-bench-") as tmp:
+        mps = str(Path(tmp) / "model.mps")
+        extra = ["--mps", mps] if solver == "highs" and highs_alone else []
+        row.update(_child(["_case", "--instance", instance, "--solver", solver, *common, *extra], timeout))
+        if extra and Path(mps).exists():
+            alone = _child(["_highs_alone", "--mps", mps, *common], timeout)
+            row["highs_alone_s"] = alone.get("run_s")
+            row["highs_alone_status"] = alone.get("status")
+            row["highs_alone_objective"] = alone.get("objective")
+            row["highs_alone_peak_mib"] = alone.get("peak_mib")
+            if row.get("highs_alone_s") and row.get("total_s"):
+                row["overhead"] = row["total_s"] / row["highs_alone_s"]
+    if row.get("total_s"):
+        row["build_load_share"] = (row["data_s"] + row["build_s"] + (row.get("load_s") or 0.0)) / row["total_s"]
+    return row
+
+
+def instance_label(instance: str) -> str:
+    if instance.startswith("{"):
+        return json.loads(instance).get("name", "spec")
+    return instance
+
+
+# ------------------------------------------------------------------------------------------ output
+def _fmt(value, digits: int = 2) -> str:
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "–"
+        if abs(value) >= 1e4:
+            return f"{value:,.0f}"
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _gap(value) -> str:
+    if value is None or value == "":
+        return "–"
+    return f"{float(value):.1e}" if float(value) > 0 else "0"
+
+
+def markdown_table(rows: list[dict]) -> str:
+    head = ("| instance | vars / int / rows | solver | status | objective $M | gap | data+build s | load s "
+            "| solve s | total s | build+load % | peak MiB | HiGHS alone s | overhead |")
+    lines = [head, "|" + "|".join(["---"] * (head.count("|") - 1)) + "|"]
+    for r in rows:
+        size = (f"{r['variables']:,} / {r['integers']:,} / {r['constraints']:,}" if r.get("variables") is not None
+                else "–")
+        if r.get("status") == "skipped":
+            lines.append(f"| {r['instance']} | {size} | {r['solver']} | skipped: {r.get('note', '')} "
+                         + "| " * 10 + "|")
+            continue
+        db = (r.get("data_s") or 0.0) + (r.get("build_s") or 0.0) if r.get("build_s") is not None else None
+        share = r.get("build_load_share")
+        lines.append("| " + " | ".join([
+            r["instance"], size, r["solver"], str(r.get("status")), _fmt(r.get("objective"), 1), _gap(r.get("gap")),
+            _fmt(db), _fmt(r.get("load_s")), _fmt(r.get("solve_s")), _fmt(r.get("total_s")),
+            _fmt(100 * share, 0) if share is not None else "–", _fmt(r.get("peak_mib"), 0),
+            _fmt(r.get("highs_alone_s")), _fmt(r.get("overhead")),
+        ]) + " |")
+    return "\n".join(lines)
+
+
+def machine_info() -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gib = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem_gib = round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    versions = {}
+    for module in ("pyomo", "highspy", "pyscipopt"):
+        try:
+            versions[module] = __import__(module).__version__
+        except Exception:
+            versions[module] = None
+    try:
+        import highspy
+
+        versions["highspy"] = highspy.Highs().version()
+    except Exception:
+        pass
+    try:
+        out = subprocess.run(["cbc", "-quit"], capture_output=True, text=True, timeout=10).stdout
+        versions["cbc"] = next((ln.split(":", 1)[1].strip() for ln in out.splitlines() if ln.startswith("Version")), None)
+    except (OSError, subprocess.SubprocessError):
+        versions["cbc"] = None
+    return {"nproc": os.cpu_count(), "cpu": cpu, "memory_gib": mem_gib, "python": platform.python_version(),
+            **versions}
+
+
+def machine_line(info: dict) -> str:
+    solvers = ", ".join(f"{k} {v}" for k, v in info.items() if k in ("highspy", "cbc", "pyscipopt") and v)
+    return (f"{info['nproc']} cores ({info['cpu']}), {info['memory_gib']} GiB, Python {info['python']}, "
+            f"Pyomo {info.get('pyomo')}; solvers: {solvers or 'none'}")
+
+
+def write_results(rows: list[dict], out_dir: Path, stem: str, header: str) -> tuple[Path, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    csv_path, md_path = out_dir / f"{stem}.csv", out_dir / f"{stem}.md"
+    with open(csv_path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in COLUMNS})
+    md_path.write_text(header + "\n\n" + markdown_table(rows) + "\n", encoding="utf-8")
+    return csv_path, md_path
+
+
+# --------------------------------------------------------------------------------------------- CLI
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
+    p.add_argument("--set", choices=sorted(SETS), default="full", help="named instance set (default full)")
+    p.add_argument("--instances", help="comma-separated instances instead of --set: "
+                                       + ", ".join([*SPECS, *SHIPPED]))
+    p.add_argument("--solvers", default=",".join(SOLVERS), help="comma-separated (default highs,cbc,scip)")
+    p.add_argument("--time-limit", type=float, default=60.0, help="seconds per solve (default 60)")
+    p.add_argument("--gap", type=float, default=1e-4, help="relative MIP gap (default 1e-4)")
+    p.add_argument("--threads", type=int, default=2, help="solver threads (default 2)")
+    p.add_argument("--no-highs-alone", action="store_true", help="skip the MPS + highspy floor")
+    p.add_argument("--out", type=Path, default=RESULTS_DIR, help="results directory")
+    p.add_argument("--stem", help="file name stem (default: today's date)")
+    p.add_argument("--no-write", action="store_true", help="print the table only")
+    return p
+
+
+def _child_parser(mode: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=f"python -m benchmarks.run {mode}")
+    if mode == "_case":
+        p.add_argument("--instance", required=True)
+        p.add_argument("--solver", required=True)
+    p.add_argument("--mps", required=(mode == "_highs_alone"))
+    p.add_argument("--time-limit", type=float, required=True)
+    p.add_argument("--gap", type=float, required=True)
+    p.add_argument("--threads", type=int)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("_case", "_highs_alone"):
+        a = _child_parser(argv[0]).parse_args(argv[1:])
+        if argv[0] == "_case":
+            out = run_case(a.instance, a.solver, a.time_limit, a.gap, a.threads, a.mps)
+        else:
+            out = run_highs_alone(a.mps, a.time_limit, a.gap, a.threads)
+        print(json.dumps(out))
+        return 0
+
+    a = _parser().parse_args(argv)
+    instances = a.instances.split(",") if a.instances else list(SETS[a.set])
+    solvers = [s.strip() for s in a.solvers.split(",") if s.strip()]
+    unknown = [i for i in instances if i not in SPECS and i not in SHIPPED]
+    if unknown:
+        print(f"unknown instance(s): {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    date = dt.date.today().isoformat()
+    info = machine_info()
+    load_at_start = os.getloadavg()[0]
+    started = time.perf_counter()
+    rows = []
+    for instance in instances:
+        for solver in solvers:
+            row = measure(instance, solver, a.time_limit, a.gap, a.threads, not a.no_highs_alone, date)
+            rows.append(row)
+            print(f"  {instance:6s} {solver:5s} {row.get('status', '?'):11s} "
+                  f"total {_fmt(row.get('total_s'))} s  {row.get('note', '')}", file=sys.stderr, flush=True)
+    elapsed = time.perf_counter() - started
+    header = (f"Benchmarks {date}: time limit {a.time_limit:g} s, gap {a.gap:g}, threads {a.threads}; "
+              f"{machine_line(info)}; load average at start {load_at_start:.2f}; ran in {elapsed:.0f} s.")
+    print(header)
+    print()
+    print(markdown_table(rows))
+    if not a.no_write:
+        csv_path, md_path = write_results(rows, a.out, a.stem or date, header)
+        print(f"\nwrote {csv_path.relative_to(REPO) if csv_path.is_relative_to(REPO) else csv_path} and "
+              f"{md_path.name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
