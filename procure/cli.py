@@ -94,25 +94,30 @@ def solve(
     as_json: bool = typer.Option(False, "--json", help="Print summary.json to stdout instead of tables."),
     lp_relaxation: bool = typer.Option(False, "--lp-relaxation", help="Also solve the LP relaxation, report its gap."),
     tee: bool = typer.Option(False, "--log", help="Stream the solver log."),
+    no_report: bool = typer.Option(False, "--no-report", help="Skip the report (plots, explanation, baselines)."),
 ) -> None:
-    """Build the MILP, solve it, write summary.json, capacity.csv, plan.csv, costs.csv."""
+    """Build the MILP, solve it, write summary.json, capacity.csv, plan.csv, costs.csv and the report."""
     from procure.api import solve as run_solve
+    from procure.cli_report import print_highlights, write_outputs
     from procure.solve import SolverUnavailable
 
     loaded = _load(instance)
     try:
         plan = run_solve(loaded, solver=solver, time_limit=time_limit, gap=gap, threads=threads, tee=tee,
-                         lp_relaxation=lp_relaxation)
+                         lp_relaxation=lp_relaxation, keep_model=not no_report)
     except SolverUnavailable as exc:
         errors.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(EXIT_BAD_INPUT)
     out_dir = out or Path("out") / instance.stem
-    plan.write(out_dir)
+    write_outputs(plan, loaded, out_dir, report=not no_report, time_limit=time_limit,
+                  log=None if as_json else errors.print)
     summary = plan.summary
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
     else:
         _print_plan(plan, out_dir)
+        if not no_report:
+            print_highlights(console, out_dir)
     if summary["status"] not in ("optimal", "feasible"):
         raise typer.Exit(EXIT_NO_PLAN)
 
@@ -196,6 +201,14 @@ def sweep(
     console.print(summary_table(table, out_dir, title=f"sweep {spec.stem}"))
     if table.empty or not table["status"].isin(("optimal", "feasible")).any():
         raise typer.Exit(EXIT_NO_PLAN)
+
+
+@app.command()
+def report(out_dir: Path = typer.Argument(..., help="Output directory written by `procure solve`.")) -> None:
+    """Re-render the plots, report.md and report.html from a solve's saved outputs (no solving)."""
+    from procure.cli_report import report_command
+
+    report_command(out_dir, console)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -1,0 +1,213 @@
+"""Baseline strategies evaluated in the same cost model as the optimum.
+
+Every baseline restricts the *built* model — it fixes or bounds variables, it never re-prices anything —
+so its cost is the same objective (expected discounted $M net of residual value) and can never beat the
+optimum: each baseline is a feasible plan of the original problem.
+
+* ``lease_only`` — no new purchases and no new power blocks (``buy = build = 0``): demand is met by the
+  existing fleet, existing contracts, new leases and rentals (or paid as shortfall). Solved as a MIP.
+* ``build_only`` — no new leases and no rentals (``commit = signed = 0``, rental allocations 0): new
+  power blocks and purchases only, existing contracts kept; shortfall while power is pending. Solved as
+  a MIP.
+* ``greedy_myopic`` — quarter by quarter (all nodes of quarter ``t`` together, earlier quarters fixed,
+  later decisions held at zero), the cheapest way to serve *that quarter only*: the step objective is the
+  quarter's own bill — opex, lease and rental payments due that quarter, the shortfall penalty, and
+  purchases charged at one quarter of straight-line depreciation (price / lifetime). A power block never
+  pays off inside its quarter, so the myopic planner starts none. Each step is a small MIP (only the rows
+  of quarter ``t``, plus the budget and provider-capacity rows its leases touch, are active); its integer
+  decisions are then fixed and the next quarter follows. Finally every integer decision is fixed and the
+  plan is priced by the full objective (an LP).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Callable
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from procure.data import ModelData
+from procure.explain import Clock, decision_vars, fix_integers, preserved
+from procure.model.costs import COST_CATEGORIES
+from procure.results import costs_table, expected_costs
+from procure.solve import SolveOptions, SolveResult, solve_model
+
+BASELINES = ("lease_only", "build_only", "greedy_myopic")
+DESCRIPTIONS = {
+    "optimum": "the optimal plan",
+    "lease_only": "no new purchases or power blocks: existing fleet, contracts, new leases and rentals",
+    "build_only": "no new leases or rentals: new power blocks and purchases (existing contracts kept)",
+    "greedy_myopic": "each quarter, the cheapest way to serve that quarter only (no look-ahead)",
+}
+COLUMNS = ["baseline", "description", "status", "objective_musd", "bound_musd", "pct_above_optimum",
+           "shortfall_h100e_quarters", "seconds", *COST_CATEGORIES, "residual_value"]
+
+
+def _fix_zero(variables) -> None:
+    for v in variables:
+        v.fix(0)
+
+
+def restrict_lease_only(m: pyo.ConcreteModel, d: ModelData) -> None:
+    _fix_zero(m.buy.values())
+    _fix_zero(m.build.values())
+
+
+def restrict_build_only(m: pyo.ConcreteModel, d: ModelData) -> None:
+    _fix_zero(m.commit.values())
+    _fix_zero(m.signed.values())
+    _fix_zero(m.alloc[u, w, r, t] for u, w, r, t in m.ALLOC if u.startswith("rental:"))
+
+
+RESTRICTIONS: dict[str, Callable] = {"lease_only": restrict_lease_only, "build_only": restrict_build_only}
+
+
+def _shortfall(m: pyo.ConcreteModel, d: ModelData) -> float:
+    return sum(d.node_probability[n] * (pyo.value(m.shortfall[w, n]) or 0.0) for w in d.WORKLOADS for n in d.NODES)
+
+
+def _row(name: str, result: SolveResult, m: pyo.ConcreteModel, d: ModelData, optimum: float | None,
+         seconds: float) -> dict:
+    row = {"baseline": name, "description": DESCRIPTIONS[name], "status": result.status,
+           "objective_musd": result.objective, "bound_musd": result.bound, "seconds": round(seconds, 3)}
+    if result.has_solution:
+        costs = expected_costs(costs_table(m, d), d)
+        row.update(costs)
+        row["shortfall_h100e_quarters"] = round(_shortfall(m, d), 6)
+        if optimum:
+            row["pct_above_optimum"] = round(100.0 * (result.objective - optimum) / abs(optimum), 4)
+    return row
+
+
+def run_restricted(m: pyo.ConcreteModel, d: ModelData, name: str, opts: SolveOptions,
+                   optimum: float | None = None) -> dict:
+    """Solve the model under one restriction (``lease_only`` or ``build_only``); the model is restored."""
+    with preserved(m):
+        RESTRICTIONS[name](m, d)
+        start = time.perf_counter()
+        result = solve_model(m, opts)
+        return _row(name, result, m, d, optimum, time.perf_counter() - start)
+
+
+def run_greedy_myopic(m: pyo.ConcreteModel, d: ModelData, opts: SolveOptions, clock: Clock | None = None,
+                      optimum: float | None = None) -> dict:
+    """The quarter-by-quarter myopic plan, priced by the full objective; the model is restored."""
+    clock = clock or Clock(None)
+    start = time.perf_counter()
+    with preserved(m):
+        decisions = decision_vars(m)
+        by_quarter: dict[int, list] = {t: [] for t in range(d.T)}
+        for v in decisions:
+            by_quarter[v.index()[-1]].append(v)
+        _fix_zero(m.build.values())
+        main = next(m.component_data_objects(pyo.Objective, active=True))
+        main.deactivate()
+        rows_by_quarter = _rows_by_quarter(m, d)
+        everything = [c for c in m.component_data_objects(pyo.Constraint, active=True)]
+        status = "optimal"
+        for t in range(d.T):
+            for v in decisions:  # later decisions wait at zero, this quarter's are free
+                q = v.index()[-1]
+                if q > t and not v.fixed:
+                    v.fix(0)
+                elif q == t and v.parent_component().local_name != "build":
+                    v.unfix()
+            for c in everything:
+                c.deactivate()
+            for c in rows_by_quarter[t]:
+                c.activate()
+            step = pyo.Objective(expr=_step_cost(m, d, t), sense=pyo.minimize)
+            m.add_component("_myopic_step", step)
+            result = solve_model(m, dataclasses.replace(opts, time_limit=clock.limit(None)))
+            m.del_component("_myopic_step")
+            if not result.has_solution:  # keep the zeros (everything later still has a feasible recourse)
+                status = "feasible"
+                for v in by_quarter[t]:
+                    v.set_value(0)
+            elif result.status != "optimal":
+                status = "feasible"
+            fix_integers(by_quarter[t])
+        for c in everything:
+            c.activate()
+        main.activate()
+        result = solve_model(m, dataclasses.replace(opts, time_limit=clock.limit(None)))
+        if result.has_solution and status != "optimal":
+            result = dataclasses.replace(result, status=status)
+        return _row("greedy_myopic", result, m, d, optimum, time.perf_counter() - start)
+
+
+def _rows_by_quarter(m: pyo.ConcreteModel, d: ModelData) -> dict[int, list]:
+    """Rows a myopic step at quarter ``t`` must respect: every row of a node of quarter ``t``, the capex
+    budget of ``t``'s year, and provider capacity from ``t`` on (a lease signed now runs into the future)."""
+    rows: dict[int, list] = {t: [] for t in range(d.T)}
+    for comp in m.component_objects(pyo.Constraint, active=True):
+        name = comp.local_name
+        for index, c in comp.items():
+            index = index if isinstance(index, tuple) else (index,)
+            if name == "budget":
+                _, y = index
+                for t in range(d.T):
+                    if d.year_of[t] == y:
+                        rows[t].append(c)
+            elif name == "max_blocks":
+                continue  # no blocks are started
+            elif name.endswith("_def"):  # running totals (if the formulation has them) stay defined
+                for t in range(d.T):
+                    rows[t].append(c)
+            elif name == "provider_capacity":  # a lease signed now runs into the future
+                q = index[-1]
+                for t in range(q + 1):
+                    rows[t].append(c)
+            elif isinstance(index[-1], int) and len(index) >= 2:
+                rows[index[-1]].append(c)
+    return rows
+
+
+def _step_cost(m: pyo.ConcreteModel, d: ModelData, t: int):
+    """The bill of quarter ``t`` seen by a myopic planner ($M, probability-weighted over the quarter's nodes):
+    every cost category of the quarter except capex, plus one quarter of straight-line depreciation of the
+    accelerators bought in it."""
+    nodes = [n for n in d.NODES if n[1] == t]
+    expr = 0
+    for n in nodes:
+        running = sum(m.cost[c, n] for c in COST_CATEGORIES if c not in ("capex_power", "capex_accelerators"))
+        depreciation = sum(d.price_musd_per_unit[a, t] * d.buy_lot[a] * m.price_scale[f"buy:{a}"] / d.lifetime[a]
+                           * m.buy[a, i, r, q] for a, i, r, q in m.buy.index_set() if (r, q) == n)
+        expr = expr + d.node_probability[n] * pyo.value(m.discount_factor[t]) * (running + depreciation)
+    return expr
+
+
+def run_baselines(plan, time_budget: float | None = None, per_solve: float | None = None,
+                  which: tuple[str, ...] = BASELINES) -> pd.DataFrame:
+    """Every baseline next to the optimum, one row each (see the module docstring). Needs ``plan.model``.
+
+    ``time_budget`` (seconds) is shared by the baselines; ``per_solve`` caps one MIP solve. A baseline
+    stopped by its time limit reports its incumbent (status ``feasible``) and the solver's bound.
+    """
+    m, d = plan.model, plan.data
+    if m is None:
+        raise ValueError("baselines need the solved model: call procure.solve(..., keep_model=True)")
+    summary = plan.summary
+    optimum = summary.get("objective")
+    opts = SolveOptions(gap=summary.get("options", {}).get("gap", 1e-4) or 1e-4,
+                        threads=summary.get("options", {}).get("threads"))
+    clock = Clock(time_budget)
+    rows = [{"baseline": "optimum", "description": DESCRIPTIONS["optimum"], "status": summary.get("status"),
+             "objective_musd": optimum, "bound_musd": summary.get("bound"), "pct_above_optimum": 0.0,
+             "shortfall_h100e_quarters": summary.get("shortfall_h100e_quarters"),
+             "seconds": summary.get("seconds", {}).get("solve"), **summary.get("costs", {})}]
+    for k, name in enumerate(which):
+        share = clock.left / (len(which) - k) if time_budget is not None else None
+        limit = min(x for x in (share, per_solve) if x is not None) if (share or per_solve) else None
+        o = dataclasses.replace(opts, time_limit=max(limit, 2.0) if limit is not None else None)
+        if name == "greedy_myopic":
+            rows.append(run_greedy_myopic(m, d, opts, Clock(o.time_limit), optimum))
+        else:
+            rows.append(run_restricted(m, d, name, o, optimum))
+    frame = pd.DataFrame(rows)
+    for col in COLUMNS:
+        if col not in frame:
+            frame[col] = None
+    return frame[COLUMNS]

@@ -1,0 +1,181 @@
+"""The report step of ``procure solve`` and the ``procure report OUTDIR`` command.
+
+``procure solve`` (unless ``--no-report``) explains the plan and runs the baselines, then writes — inside
+the same atomic output directory — ``sources.csv`` and ``power.csv`` (report inputs), ``explain.json``,
+``marginal_costs.csv``, ``binding.csv``, ``break_even.csv``, ``baselines.csv``, the plots under
+``plots/`` and ``report.md`` / ``report.html``. ``procure report OUTDIR`` re-renders the plots and the
+two documents from those files without solving anything.
+
+Time: the extra solves share a budget of ``REPORT_BUDGET_FACTOR`` × the plan's solve time (at least
+``MIN_BUDGET_SECONDS``), half for the explanation and half for the baselines; one extra MIP solve never
+gets more than the plan's own solve took (at least ``MIN_PER_SOLVE_SECONDS``) or the ``--time-limit``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from procure.outputs import write_json, write_table
+from procure.report import ANALYSIS_FILES, REPORT_FILES, power_table, read_analysis, sources_table, write_report
+
+REPORT_BUDGET_FACTOR = 3.0
+MIN_BUDGET_SECONDS = 60.0
+MIN_PER_SOLVE_SECONDS = 20.0
+
+
+def names_from(loaded) -> dict:
+    """Display names of sites and providers, and first quarters of accelerators, from a loaded instance."""
+    if loaded is None:
+        return {"sites": {}, "providers": {}, "first_quarter": {}}
+    inst = loaded.instance
+    return {"sites": {s.id: s.name for s in inst.sites if getattr(s, "name", "")},
+            "providers": {p.id: p.name for p in inst.providers if getattr(p, "name", "")},
+            "first_quarter": {a: acc.first_quarter for a, acc in loaded.accelerators.items()}}
+
+
+def budgets(summary: dict, time_limit: float | None = None) -> tuple[float, float]:
+    """(total seconds for the report's extra solves, cap for one of them)."""
+    solve_seconds = float(summary.get("seconds", {}).get("solve") or 0.0)
+    total = max(MIN_BUDGET_SECONDS, REPORT_BUDGET_FACTOR * solve_seconds)
+    per_solve = max(MIN_PER_SOLVE_SECONDS, solve_seconds)
+    if time_limit:
+        per_solve = min(per_solve, max(time_limit, 1.0))
+    return total, per_solve
+
+
+def analyse(plan, loaded=None, time_budget: float | None = None, per_solve: float | None = None,
+            log: Callable[[str], None] | None = None) -> dict:
+    """Explanation and baselines of a plan solved with ``keep_model=True``: ``{name: DataFrame or dict}``
+    keyed like :data:`procure.report.ANALYSIS_FILES`. Empty when there is nothing to explain."""
+    from procure.baselines import run_baselines
+    from procure.explain import explain
+
+    log = log or (lambda _: None)
+    if plan.model is None or not plan.summary.get("has_plan") or plan.summary.get("relaxed"):
+        return {}
+    if time_budget is None:
+        time_budget, default_cap = budgets(plan.summary)
+        per_solve = per_solve or default_cap
+    names = names_from(loaded)
+    display = {**names["sites"], **names["providers"]}
+    started = time.perf_counter()
+    log("explaining the plan (marginal costs, binding limits, break-even prices, VSS/EVPI)…")
+    e = explain(plan, names=display, time_budget=time_budget / 2, per_solve=per_solve)
+    log("running the baselines (lease-only, build-only, greedy-myopic)…")
+    base = run_baselines(plan, time_budget=max(time_budget - (time.perf_counter() - started), time_budget / 4),
+                         per_solve=per_solve)
+    info = e.to_json()
+    info["seconds"]["baselines"] = round(float(base["seconds"].iloc[1:].fillna(0).sum()), 3)
+    info["budget_seconds"] = {"total": round(time_budget, 1), "per_solve": per_solve}
+    return {"explain": info, "marginal_costs": e.marginal_costs, "binding": e.binding,
+            "break_even": e.break_even, "baselines": base}
+
+
+def report_inputs(plan, loaded=None) -> dict[str, pd.DataFrame]:
+    """``sources.csv`` and ``power.csv``: what the plots need beyond the core tables."""
+    names = names_from(loaded)
+    return {"sources.csv": sources_table(plan.data, names["providers"], names["first_quarter"]),
+            "power.csv": power_table(plan.plan, plan.data, names["sites"])}
+
+
+def write_analysis(out_dir: Path, analysis: dict) -> None:
+    for key, name in ANALYSIS_FILES.items():
+        value = analysis.get(key)
+        if value is None:
+            continue
+        if isinstance(value, pd.DataFrame):
+            write_table(value, out_dir / name)
+        else:
+            write_json(value, out_dir / name)
+
+
+def report_writer(plan, loaded=None, analysis: dict | None = None) -> Callable[[Path], None]:
+    """The ``extra`` callable for :meth:`procure.api.Plan.write`: report inputs, analysis files, plots and
+    the report, written into the staging directory before it replaces the output directory."""
+
+    def extra(staging: Path) -> None:
+        if not plan.summary.get("has_plan"):
+            write_report(staging, plots=False)
+            return
+        for name, frame in report_inputs(plan, loaded).items():
+            write_table(frame, staging / name)
+        write_analysis(staging, analysis or {})
+        write_report(staging)
+
+    return extra
+
+
+# ------------------------------------------------------------------------------------------------- printing
+def highlights(out_dir: Path) -> list:
+    """Rich renderables: the baselines table and the top three binding limits, from the saved files."""
+    analysis = read_analysis(out_dir)
+    items: list = []
+    base = analysis.get("baselines")
+    if base is not None and not base.empty:
+        table = Table(title="Baselines (same cost model)")
+        for col in ("strategy", "expected discounted cost", "above optimum", "shortfall H100e-q", "status"):
+            table.add_column(col, justify="left" if col in ("strategy", "status") else "right")
+        for r in base.itertuples():
+            pct = r.pct_above_optimum
+            cost = r.objective_musd
+            table.add_row(r.baseline, "—" if cost != cost or cost is None else f"{cost:,.1f} $M",
+                          "—" if pct != pct or pct is None else f"{pct:+.1f} %",
+                          "—" if r.shortfall_h100e_quarters != r.shortfall_h100e_quarters
+                          else f"{r.shortfall_h100e_quarters:,.0f}", str(r.status))
+        items.append(table)
+    explain = analysis.get("explain")
+    if explain:
+        limits = explain.get("limits") or []
+        if limits:
+            items.append("[bold]Top binding limits[/] (expected discounted savings)")
+            items.extend(f"  {k}. {g['sentence']}" for k, g in enumerate(limits[:3], start=1))
+        else:
+            items.append("No power, supply, budget, policy or provider-capacity limit binds.")
+    return items
+
+
+def print_highlights(console: Console, out_dir: Path) -> None:
+    for item in highlights(out_dir):
+        console.print(item, highlight=False) if isinstance(item, str) else console.print(item)
+
+
+def write_outputs(plan, loaded, out_dir: Path, report: bool = True, time_limit: float | None = None,
+                  log: Callable[[str], None] | None = None) -> Path:
+    """Write a solve's outputs; with ``report``, also explain the plan, run the baselines and write the
+    report — all inside the same atomic directory swap."""
+    if not report:
+        return plan.write(out_dir)
+    analysis: dict = {}
+    if plan.summary.get("has_plan") and plan.model is not None:
+        total, per_solve = budgets(plan.summary, time_limit)
+        try:
+            analysis = analyse(plan, loaded, total, per_solve, log)
+        except Exception as exc:  # the plan stands without its explanation; say why in the report
+            (log or (lambda _: None))(f"could not explain the plan: {exc}")
+            analysis = {"explain": {"limits": [], "stochastic": {}, "seconds": {},
+                                    "notes": [f"the explanation failed: {type(exc).__name__}: {exc}"]}}
+    return plan.write(out_dir, extra=report_writer(plan, loaded, analysis))
+
+
+def report_command(out_dir: Path, console: Console | None = None) -> None:
+    """Re-render the plots, report.md and report.html from a solve's saved outputs (no solving)."""
+    console = console or Console()
+    if not (out_dir / "summary.json").exists():
+        Console(stderr=True).print(f"[bold red]error:[/] {out_dir} has no summary.json (is it a solve's output?)")
+        raise typer.Exit(2)
+    written = write_report(out_dir)
+    print_highlights(console, out_dir)
+    shown = [p.name for p in written if p.name in REPORT_FILES]
+    console.print(f"wrote {', '.join(shown)} and {len(written) - len(shown)} plot(s) in {out_dir}/")
+
+
+def summary_of(out_dir: Path) -> dict:
+    return json.loads((Path(out_dir) / "summary.json").read_text(encoding="utf-8"))
