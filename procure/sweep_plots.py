@@ -74,28 +74,34 @@ def tornado(table: pd.DataFrame, labels: Sequence[str], path: Path, title: str =
             swing = max(abs(float(low[metric]) - b), abs(float(high[metric]) - b))
             bars.append((label, low, high, swing, len(failed)))
         bars.sort(key=lambda x: x[3])
+        widest = max((bar[3] for bar in bars), default=0.0) or max(abs(b) * 0.05, 1e-6)
         for y, (label, low, high, _, failed) in enumerate(bars):
             if low is not None:
-                for row, colour in ((low, "#4c72b0"), (high, "#dd8452")):
+                # the lowest value's bar above the line, the highest's below, so they never hide each other
+                for row, colour, offset in ((low, "#4c72b0", 0.17), (high, "#dd8452", -0.17)):
                     delta = float(row[metric]) - b
-                    ax.barh(y, delta, left=b, color=colour, alpha=0.85, height=0.6)
-                    ax.annotate(_fmt(row[label]), (b + delta, y), xytext=(3 if delta >= 0 else -3, 0),
-                                textcoords="offset points", va="center", ha="left" if delta >= 0 else "right",
-                                fontsize=8)
+                    ax.barh(y + offset, delta, left=b, color=colour, height=0.32)
+                    side = 1 if delta >= 0 else -1
+                    ax.annotate(_fmt(row[label]), (b + delta, y + offset), xytext=(3 * side, 0),
+                                textcoords="offset points", va="center", ha="left" if side > 0 else "right",
+                                fontsize=7)
             if failed:
-                ax.annotate(f"{failed} failed", (b, y), xytext=(0, 9), textcoords="offset points", ha="center",
+                ax.annotate(f"{failed} failed", (b, y), xytext=(0, 12), textcoords="offset points", ha="center",
                             color="red", fontsize=7)
         ax.axvline(b, color="black", lw=1)
+        ax.set_xlim(b - 1.35 * widest, b + 1.35 * widest)
+        ax.set_ylim(-0.6, len(bars) - 0.4)
         ax.set_yticks(range(len(bars)), [bar[0] for bar in bars], fontsize=8)
         ax.set_xlabel(METRIC_LABELS.get(metric, metric))
-        ax.margins(x=0.25)
-        ax.set_title(f"{metric}: base {_fmt(b)}", fontsize=10)
+        if metric == "lease_share":
+            ax.xaxis.set_major_formatter(_percent())
+        ax.set_title(f"{metric}: base " + (f"{b:.1%}" if metric == "lease_share" else _fmt(b)), fontsize=10)
     from matplotlib.patches import Patch
 
     fig.legend(handles=[Patch(color="#4c72b0", label="lowest value"), Patch(color="#dd8452", label="highest value")],
-               loc="lower right", fontsize=8)
+               loc="upper right", fontsize=8)
     fig.suptitle(f"{title}\n{subtitle}" if subtitle else title, fontsize=11)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path

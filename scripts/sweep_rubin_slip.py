@@ -1,0 +1,64 @@
+"""Sweep: what if Rubin or Rubin Ultra ships late?
+
+One parameter per generation, moved one at a time from the base plan: the first quarter it can be
+bought, its supply-cap schedule, the first start of the lease offers for it, the on-demand rental
+schedule and (for Rubin) the start of the signed CoreWeave contract all slip by the same number of
+quarters. Writes a tornado chart (``tornado.png``: objective and lease share, lowest and highest slip)
+and the table ``results.csv``.
+
+    python scripts/sweep_rubin_slip.py                        # slips of 2 and 4 quarters, about 3 minutes
+    python scripts/sweep_rubin_slip.py --slips 1 2 3 4 6 --time-limit 300 --gap 1e-3
+
+Every slip changes purchase and lease windows, so each point is a fresh build. With the defaults (60 s
+per point, gap 1e-2) on ``instances/meta.json`` the ``gap`` column says how far each plan may be from
+optimal; read differences smaller than that as noise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import procure
+
+RUBIN = ["purchases[Rubin].first_quarter", "purchases[Rubin].supply_cap_units",
+         "lease_offers[cw_rubin].first_start", "lease_offers[nebius_rubin].first_start",
+         "lease_offers[oracle_rubin].first_start", "rentals[oracle_rubin_od].available_units",
+         "existing_contracts[cw_contract_2].start"]
+RUBIN_ULTRA = ["purchases[RubinUltra].first_quarter", "purchases[RubinUltra].supply_cap_units",
+               "lease_offers[cw_rubinultra].first_start", "rentals[coreweave_rubinultra_od].available_units"]
+
+
+# warm_start off: on meta.json HiGHS spends far past the time limit improving the previous plan (see README)
+def spec(instance: Path, slips: list[int], time_limit: float, gap: float) -> dict:
+    return {"name": "rubin_slip", "instance": str(instance.resolve()), "design": "one_at_a_time",
+            "description": "Rubin and Rubin Ultra availability slips, one generation at a time.",
+            "parameters": [{"name": "Rubin slip (quarters)", "path": RUBIN, "mode": "add", "values": slips},
+                           {"name": "Rubin Ultra slip (quarters)", "path": RUBIN_ULTRA, "mode": "add",
+                            "values": slips}],
+            "solve": {"time_limit": time_limit, "gap": gap, "warm_start": False}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Sweep Rubin / Rubin Ultra availability slips.")
+    parser.add_argument("--instance", type=Path, default=Path("instances/meta.json"))
+    parser.add_argument("--out", type=Path, default=Path("out/sweep_rubin_slip"))
+    parser.add_argument("--slips", type=int, nargs="+", default=[2, 4], help="quarters late")
+    parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per point (default 60)")
+    parser.add_argument("--gap", type=float, default=1e-2, help="relative MIP gap (default 1e-2)")
+    parser.add_argument("--workers", type=int, default=None, help="processes (default: the cores)")
+    parser.add_argument("--resume", action="store_true", help="finish an interrupted run in --out")
+    args = parser.parse_args()
+    sweep = spec(args.instance, args.slips, args.time_limit, args.gap)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "spec.json").write_text(json.dumps(sweep, indent=2) + "\n")  # for `procure sweep`
+    table = procure.sweep(sweep, out=args.out, workers=args.workers, resume=args.resume)
+    columns = ["varied", "Rubin slip (quarters)", "Rubin Ultra slip (quarters)", "status", "objective", "gap",
+               "lease_share", "seconds"]
+    print(table[columns].to_string(index=False))
+    print(f"plot: {args.out / 'tornado.png'}")
+
+
+if __name__ == "__main__":
+    main()
