@@ -28,10 +28,12 @@ import hashlib
 import json
 import math
 import os
+import shutil
 import socket
 import tempfile
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +52,7 @@ TIMING_COLUMNS = ("seconds", "solve_seconds", "build_seconds", "mode", "warm_sta
 RESULTS_CSV = "results.csv"
 RESULTS_PARQUET = "results.parquet"
 SWEEP_JSON = "sweep.json"
+PLOT_FILES = ("tornado.png", "heatmap.png", "lines.png", "scatter.png")
 SESSIONS_PER_WORKER = 2
 
 # model-data fields a re-solve in place can change, and the price_scale key of each price entry
@@ -169,6 +172,7 @@ class _WorkerState:
             local.write_text(text, encoding="utf-8")
             self.catalog_names.append((name, local.name))
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
+        weakref.finalize(self, shutil.rmtree, str(self.directory), True)
 
 
 _states: dict[tuple[int, str], _WorkerState] = {}
@@ -184,6 +188,12 @@ def _state(context: WorkerContext) -> _WorkerState:
                 del _states[old]
             state = _states[key] = _WorkerState(context)
         return state
+
+
+def _release(context: WorkerContext) -> None:
+    """Drop this thread's models of a finished sweep (they can take hundreds of MB)."""
+    with _states_lock:
+        _states.pop((threading.get_ident(), context.token), None)
 
 
 def _one_line(text: str, limit: int = 2000) -> str:
@@ -452,8 +462,11 @@ def _worker_init() -> None:
 
 def _run_local(context, tasks, workers, on_row):
     if workers <= 1:
-        for task in tasks:
-            on_row(run_point(context, task))
+        try:
+            for task in tasks:
+                on_row(run_point(context, task))
+        finally:
+            _release(context)
         return
     remaining = list(tasks)
     while remaining:
@@ -576,8 +589,9 @@ def sweep(spec: str | Path | dict | SweepPlan, out: str | Path | None = None, *,
         done = {int(r["point"]) for r in previous_rows}
         failures = sum(r["status"] not in ("optimal", "feasible") for r in previous_rows)
     _write_json(out_dir / SWEEP_JSON, description)
-    for stale in (RESULTS_PARQUET,):
-        (out_dir / stale).unlink(missing_ok=True)
+    stale = [RESULTS_PARQUET] + ([] if resume else list(PLOT_FILES))
+    for name in stale:  # written again at the end; a fresh sweep must not show an older sweep's plots
+        (out_dir / name).unlink(missing_ok=True)
 
     by_id = {p.id: p for p in plan.points}
     tasks = [PointTask(p.id, p.assignments) for p in _structure_order(plan) if p.id not in done]
