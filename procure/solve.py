@@ -126,19 +126,22 @@ def _solve_highs(model: pyo.ConcreteModel, options: SolveOptions, solver=None) -
     has_solution = results.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
     if has_solution:
         results.solution_loader.load_vars()
-    if term == TerminationCondition.convergenceCriteriaSatisfied and has_solution:
-        status = "optimal"
-    elif has_solution:
-        status = "feasible"
-    elif term in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
-        status = "infeasible"
-    else:
-        status = "no_solution"
+    status = _status(term == TerminationCondition.convergenceCriteriaSatisfied, has_solution,
+                     term in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded))
     objective = results.incumbent_objective if has_solution else None
-    bound = results.objective_bound
+    return _result(status, term.name, objective, results.objective_bound, seconds, "highs")
+
+
+def _status(optimal: bool, has_solution: bool, infeasible: bool) -> str:
+    if has_solution:
+        return "optimal" if optimal else "feasible"
+    return "infeasible" if infeasible else "no_solution"
+
+
+def _result(status: str, termination: str, objective, bound, seconds: float, solver: str) -> SolveResult:
     if status == "optimal" and bound is None:
         bound = objective
-    return SolveResult(status, term.name, objective, bound, relative_gap(objective, bound), seconds, "highs")
+    return SolveResult(status, termination, objective, bound, relative_gap(objective, bound), seconds, solver)
 
 
 def _solve_legacy(model: pyo.ConcreteModel, options: SolveOptions) -> SolveResult:
@@ -166,17 +169,9 @@ def _solve_legacy(model: pyo.ConcreteModel, options: SolveOptions) -> SolveResul
                                                                            SolverStatus.aborted)
     if has_solution:
         model.solutions.load_from(results)
-    if term == LegacyTermination.optimal and has_solution:
-        status = "optimal"
-    elif has_solution:
-        status = "feasible"
-    elif term in (LegacyTermination.infeasible, LegacyTermination.infeasibleOrUnbounded):
-        status = "infeasible"
-    else:
-        status = "no_solution"
+    status = _status(term == LegacyTermination.optimal, has_solution,
+                     term in (LegacyTermination.infeasible, LegacyTermination.infeasibleOrUnbounded))
     objective = pyo.value(next(model.component_data_objects(pyo.Objective, active=True))) if has_solution else None
     bound = results.problem.lower_bound
     bound = float(bound) if bound is not None and math.isfinite(float(bound)) else None
-    if status == "optimal" and bound is None:
-        bound = objective
-    return SolveResult(status, str(term), objective, bound, relative_gap(objective, bound), seconds, name)
+    return _result(status, str(term), objective, bound, seconds, name)
