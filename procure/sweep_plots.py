@@ -33,7 +33,7 @@ def _numeric(series: pd.Series) -> pd.Series | None:
 
 def _fmt(value: Any) -> str:
     if isinstance(value, (float, np.floating)):
-        return f"{value:.4g}"
+        return f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:.4g}"
     return str(value)
 
 
@@ -47,9 +47,11 @@ def _metrics(table: pd.DataFrame) -> list[str]:
     return [m for m in ("objective", "lease_share") if m in table and table[m].notna().any()]
 
 
-def tornado(table: pd.DataFrame, labels: Sequence[str], path: Path, title: str = "", subtitle: str = "") -> Path:
+def tornado(table: pd.DataFrame, labels: Sequence[str], path: Path, title: str = "", subtitle: str = "",
+            gap: float | None = None) -> Path:
     """One-at-a-time sweep: per parameter, how far its lowest and highest values move each metric from
-    the base point (objective and lease share), sorted by swing."""
+    the base point (objective and lease share), sorted by swing. A bar whose plan stopped short of the
+    ``gap`` asked for says the gap it reached: a swing smaller than that may be solver slack."""
     plt = _pyplot()
     metrics = _metrics(table) or ["objective"]
     base = table[table["varied"] == "base"]
@@ -82,7 +84,10 @@ def tornado(table: pd.DataFrame, labels: Sequence[str], path: Path, title: str =
                     delta = float(row[metric]) - b
                     ax.barh(y + offset, delta, left=b, color=colour, height=0.32)
                     side = 1 if delta >= 0 else -1
-                    ax.annotate(_fmt(row[label]), (b + delta, y + offset), xytext=(3 * side, 0),
+                    text = _fmt(row[label])
+                    if gap is not None and pd.notna(row.get("gap")) and row["gap"] > gap * 1.0001:
+                        text += f" (gap {row['gap']:.1%})"
+                    ax.annotate(text, (b + delta, y + offset), xytext=(3 * side, 0),
                                 textcoords="offset points", va="center", ha="left" if side > 0 else "right",
                                 fontsize=7)
             if failed:
@@ -93,8 +98,11 @@ def tornado(table: pd.DataFrame, labels: Sequence[str], path: Path, title: str =
         ax.set_ylim(-0.6, len(bars) - 0.4)
         ax.set_yticks(range(len(bars)), [bar[0] for bar in bars], fontsize=8)
         ax.set_xlabel(METRIC_LABELS.get(metric, metric))
-        if metric == "lease_share":
-            ax.xaxis.set_major_formatter(_percent())
+        from matplotlib.ticker import MaxNLocator, StrMethodFormatter
+
+        ax.xaxis.set_major_locator(MaxNLocator(5))
+        ax.xaxis.set_major_formatter(_percent() if metric == "lease_share" else StrMethodFormatter("{x:,.0f}")
+                                     if abs(b) >= 1e4 else StrMethodFormatter("{x:g}"))
         ax.set_title(f"{metric}: base " + (f"{b:.1%}" if metric == "lease_share" else _fmt(b)), fontsize=10)
     from matplotlib.patches import Patch
 
@@ -107,8 +115,10 @@ def tornado(table: pd.DataFrame, labels: Sequence[str], path: Path, title: str =
     return path
 
 
-def heatmap(table: pd.DataFrame, x: str, y: str, path: Path, title: str = "", subtitle: str = "") -> Path:
-    """Two-parameter grid: objective and lease share over ``x`` × ``y``; cells without a plan are crossed."""
+def heatmap(table: pd.DataFrame, x: str, y: str, path: Path, title: str = "", subtitle: str = "",
+            gap: float | None = None) -> Path:
+    """Two-parameter grid: objective and lease share over ``x`` × ``y``; cells without a plan are crossed,
+    cells whose plan stopped short of the ``gap`` asked for show the gap they reached."""
     plt = _pyplot()
     metrics = _metrics(table) or ["objective"]
     xs = list(dict.fromkeys(table[x]))
@@ -116,18 +126,26 @@ def heatmap(table: pd.DataFrame, x: str, y: str, path: Path, title: str = "", su
     fig, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 4.2), squeeze=False)
     for ax, metric in zip(axes[0], metrics):
         grid = np.full((len(ys), len(xs)), np.nan)
+        short = np.full((len(ys), len(xs)), np.nan)
         for _, row in table.iterrows():
             if row["status"] in OK and pd.notna(row[metric]):
                 grid[ys.index(row[y]), xs.index(row[x])] = float(row[metric])
+                if gap is not None and pd.notna(row.get("gap")) and row["gap"] > gap * 1.0001:
+                    short[ys.index(row[y]), xs.index(row[x])] = float(row["gap"])
         image = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis")
-        fig.colorbar(image, ax=ax, label=METRIC_LABELS.get(metric, metric))
+        bar = fig.colorbar(image, ax=ax, label=METRIC_LABELS.get(metric, metric))
+        if metric == "lease_share":
+            bar.formatter = _percent()
+            bar.update_ticks()
         finite = grid[np.isfinite(grid)]
         middle = (finite.min() + finite.max()) / 2 if finite.size else 0
         for i in range(len(ys)):
             for j in range(len(xs)):
                 if np.isfinite(grid[i, j]):
-                    ax.text(j, i, _fmt(grid[i, j]) if metric != "lease_share" else f"{grid[i, j]:.0%}",
-                            ha="center", va="center", fontsize=7,
+                    text = _fmt(grid[i, j]) if metric != "lease_share" else f"{grid[i, j]:.1%}"
+                    if np.isfinite(short[i, j]):
+                        text += f"\n(gap {short[i, j]:.1%})"
+                    ax.text(j, i, text, ha="center", va="center", fontsize=7,
                             color="white" if grid[i, j] < middle else "black")
                 else:
                     ax.text(j, i, "×", ha="center", va="center", color="red", fontsize=12)
@@ -175,6 +193,10 @@ def lines(table: pd.DataFrame, x: str, path: Path, title: str = "", subtitle: st
         ax.set_ylabel(METRIC_LABELS.get(metric, metric))
         if metric == "lease_share":
             ax.yaxis.set_major_formatter(_percent())
+        elif np.nanmax(np.abs(table[metric].to_numpy(dtype=float)), initial=0.0) >= 1e4:
+            from matplotlib.ticker import StrMethodFormatter
+
+            ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=8)
@@ -219,12 +241,12 @@ def plot_sweep(table: pd.DataFrame, plan, out_dir: str | Path) -> list[Path]:
     design = plan.spec.design
     title, subtitle = f"sweep '{plan.name}'", _subtitle(plan)
     if design == "one_at_a_time":
-        return [tornado(table, labels, out_dir / "tornado.png", title, subtitle)]
+        return [tornado(table, labels, out_dir / "tornado.png", title, subtitle, gap=plan.spec.solve.gap)]
     varying = [label for label in labels if table[label].nunique(dropna=False) > 1]
     if design in ("grid", "zip") and len(varying) == 1:
         return [lines(table, varying[0], out_dir / "lines.png", title, subtitle)]
     if design == "grid" and len(varying) == 2:
         x, y = varying
-        return [heatmap(table, x, y, out_dir / "heatmap.png", title, subtitle),
+        return [heatmap(table, x, y, out_dir / "heatmap.png", title, subtitle, gap=plan.spec.solve.gap),
                 lines(table, x, out_dir / "lines.png", title, subtitle, group=y)]
     return [scatter(table, varying or labels, out_dir / "scatter.png", title, subtitle)]

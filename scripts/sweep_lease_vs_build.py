@@ -5,7 +5,7 @@ capex per MW. Both only re-price the model, so each worker builds it once and re
 every other point. Writes a heatmap (``heatmap.png``: objective and lease share over the grid), a line
 plot per capex level (``lines.png``) and the table ``results.csv``.
 
-    python scripts/sweep_lease_vs_build.py                    # 3 × 3 points, about 4 minutes
+    python scripts/sweep_lease_vs_build.py                    # 3 × 3 points, about 5 minutes on 2 cores
     python scripts/sweep_lease_vs_build.py --lease 0.6 0.8 1.0 1.2 1.4 --capex 0.8 1.0 1.2 1.4 --time-limit 120
 
 With the defaults (60 s per point, gap 1e-2) on ``instances/meta.json`` the ``gap`` column says how far

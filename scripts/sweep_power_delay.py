@@ -5,7 +5,7 @@ and El Paso: their ``power_online_mw`` schedules move later) and the lead time o
 the new sites (Hyperion, El Paso, the greenfield campuses). One line per metric against the delay:
 objective and lease share (``lines.png``), plus the table ``results.csv``.
 
-    python scripts/sweep_power_delay.py                      # 0, 2, 4, 6 quarters late, about 3 minutes
+    python scripts/sweep_power_delay.py                      # 0, 2, 4, 6 quarters late, about 3 minutes on 2 cores
     python scripts/sweep_power_delay.py --delays 0 1 2 3 4 5 6 7 8 --time-limit 300 --gap 1e-3
 
 Each point changes the model's structure (lead times), so each is a fresh build. ``instances/meta.json``

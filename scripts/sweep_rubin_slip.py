@@ -6,7 +6,7 @@ schedule and (for Rubin) the start of the signed CoreWeave contract all slip by 
 quarters. Writes a tornado chart (``tornado.png``: objective and lease share, lowest and highest slip)
 and the table ``results.csv``.
 
-    python scripts/sweep_rubin_slip.py                        # slips of 2 and 4 quarters, about 3 minutes
+    python scripts/sweep_rubin_slip.py                        # slips of 2 and 4 quarters, about 3 minutes on 2 cores
     python scripts/sweep_rubin_slip.py --slips 1 2 3 4 6 --time-limit 300 --gap 1e-3
 
 Every slip changes purchase and lease windows, so each point is a fresh build. With the defaults (60 s
