@@ -1,0 +1,199 @@
+"""Explanation on tiny instances whose duals, shadow prices, break-even prices, VSS and EVPI are computed by
+hand in each test.
+
+Units: $M in the model; a price ``p`` $M per unit-quarter is ``usd_per_hour(p)`` $/unit-hour (helpers.py).
+Unit G is 1 H100e and 1 MW at PUE 1; the shortfall penalty is $1M per H100e-quarter unless a test says so.
+"""
+
+from __future__ import annotations
+
+import pytest
+import pyomo.environ as pyo
+
+import procure
+from helpers import base_instance, load, site, usd_per_hour, with_catalog_change
+from procure.explain import (Clock, break_even, explain, marginal_costs, quarters_text, solve_fixed_lp,
+                             stochastic_value)
+from procure.solve import SolveOptions
+
+
+def solve(tmp_path, instance, catalog=None):
+    plan = procure.solve(load(tmp_path, instance, catalog), keep_model=True)
+    assert plan.status == "optimal", plan.summary
+    return plan
+
+
+def rental(rid: str, musd_per_unit_quarter: float, cap: float, accelerator: str = "G") -> dict:
+    return {"id": rid, "provider": "cloud", "accelerator": accelerator,
+            "price_usd_per_unit_hour": usd_per_hour(musd_per_unit_quarter), "available_units": cap}
+
+
+def two_scenarios(inst: dict, base: list[float], high: list[float], p_high: float = 0.4) -> dict:
+    inst["scenarios"] = [
+        {"id": "base", "probability": 1 - p_high, "demand": {"training": {"series": base}}},
+        {"id": "high", "probability": p_high, "parent": "base", "branch_quarter": "2026Q2",
+         "demand": {"training": {"series": high}}}]
+    return inst
+
+
+# ------------------------------------------------------------------------------------------- marginal costs
+def test_marginal_cost_is_the_undiscounted_price_of_the_next_h100e(tmp_path):
+    # Two quarters, 8 %/yr discount, scenarios base (p 0.6) and high (p 0.4) branching in 2026Q2.
+    # A rental at $0.01M per unit-quarter (cap 10 units) serves demand 5 in base; in high 2026Q2 demand 20
+    # exceeds the cap, so the next H100e there is shortfall at the $1M penalty.
+    # Raw duals are weighted by p_n·δ_t: 2026Q1 (shared, p 1, δ 1): 0.01; base 2026Q2: 0.6·δ·0.01;
+    # high 2026Q2: 0.4·δ·1 with δ = 1.08^(−1/4). Divided by p_n·δ_t they give $10,000 and $1,000,000.
+    inst = two_scenarios(base_instance(quarters=2), [5, 5], [5, 20])
+    inst["horizon"]["discount_rate"] = 0.08
+    inst["rentals"] = [rental("r", 0.01, 10)]
+    plan = solve(tmp_path, inst)
+    e = explain(plan, time_budget=30)
+    mc = e.marginal_costs.set_index(["scenario", "quarter"])
+    delta = 1.08 ** -0.25
+    assert mc.loc[("base", "2026Q1"), "marginal_usd_per_h100e_quarter"] == pytest.approx(10_000, rel=1e-6)
+    assert mc.loc[("high", "2026Q1"), "marginal_usd_per_h100e_quarter"] == pytest.approx(10_000, rel=1e-6)
+    assert mc.loc[("base", "2026Q2"), "marginal_usd_per_h100e_quarter"] == pytest.approx(10_000, rel=1e-6)
+    assert mc.loc[("high", "2026Q2"), "marginal_usd_per_h100e_quarter"] == pytest.approx(1_000_000, rel=1e-6)
+    assert mc.loc[("base", "2026Q1"), "node_dual_musd"] == pytest.approx(0.01, rel=1e-6)
+    assert mc.loc[("base", "2026Q2"), "node_dual_musd"] == pytest.approx(0.6 * delta * 0.01, rel=1e-6)
+    assert mc.loc[("high", "2026Q2"), "node_dual_musd"] == pytest.approx(0.4 * delta * 1.0, rel=1e-6)
+
+
+def test_marginal_cost_on_tiny_json_is_the_on_demand_rate(root):
+    # instances/tiny.json: own H100s fill the site and the lease is fully used, so the next H100e in every
+    # quarter is an on-demand H100 at $3.00/h × 2,190 h = $6,570.
+    plan = procure.solve(root / "instances" / "tiny.json", keep_model=True)
+    lp = solve_fixed_lp(plan.model)
+    mc = marginal_costs(plan.model, plan.data, lp)
+    assert list(mc["marginal_usd_per_h100e_quarter"]) == pytest.approx([6570.0] * 4, rel=1e-9)
+
+
+def test_fixed_lp_leaves_the_model_as_it_found_it(root):
+    plan = procure.solve(root / "instances" / "tiny.json", keep_model=True)
+    m = plan.model
+    before = {v.name: (v.value, v.fixed, v.domain) for v in m.component_data_objects(pyo.Var)}
+    active = {c.name: c.active for c in m.component_data_objects(pyo.Constraint)}
+    solve_fixed_lp(m)
+    solve_fixed_lp(m, free=("buy", "lots_to_date"))
+    assert {v.name: (v.value, v.fixed, v.domain) for v in m.component_data_objects(pyo.Var)} == before
+    assert {c.name: c.active for c in m.component_data_objects(pyo.Constraint)} == active
+
+
+# ------------------------------------------------------------------------------------------- binding limits
+def test_power_binds_and_one_more_mw_saves_the_rental_it_replaces(tmp_path):
+    # One quarter, demand 3. The site has 1 MW: one unit of G (bought for ~nothing) is powered; the other
+    # two H100e are rented at $0.01M. One more MW powers one more (free) G and saves one rental: $0.01M.
+    inst = base_instance(quarters=1, demand=[3])
+    inst["sites"] = [site(mw=1)]
+    inst["purchases"] = [{"accelerator": "G", "price_scale": 1e-9}]
+    inst["rentals"] = [rental("r", 0.01, 100)]
+    plan = solve(tmp_path, inst)
+    e = explain(plan, names={"s1": "Alpha"}, time_budget=30)
+    power = e.binding[e.binding["family"] == "power"]
+    assert len(power) == 1
+    assert power["shadow_musd"].iloc[0] == pytest.approx(0.01, rel=1e-4)
+    assert power["sentence"].iloc[0] == "Alpha power (2026Q1) binds: one more MW would save $10.0 k"
+    assert e.limits[0]["family"] == "power"
+
+
+def test_budget_binds_at_the_rental_premium_per_dollar(tmp_path):
+    # One quarter, demand 5; G costs $1M and lives one quarter (no residual value); renting costs $1.5M per
+    # unit-quarter (the shortfall penalty is raised to $10M so nothing goes short). The $2M capex budget
+    # buys 2 units, 3 are rented. One more $1 of budget buys 1/1M of a unit and saves 1.5 − 1 = $0.50.
+    catalog = with_catalog_change("G", lifetime_quarters=1)
+    inst = base_instance(quarters=1, demand=[5])
+    inst["sites"] = [site(mw=10)]
+    inst["purchases"] = [{"accelerator": "G"}]
+    inst["rentals"] = [rental("r", 1.5, 100)]
+    inst["policy"]["capex_budget_musd_per_year"] = 2.0
+    inst["policy"]["shortfall_penalty_usd_per_h100e_quarter"] = 10e6
+    plan = solve(tmp_path, inst, catalog)
+    assert plan.summary["objective"] == pytest.approx(2 + 3 * 1.5, abs=1e-6)
+    e = explain(plan, time_budget=30)
+    budget = e.binding[e.binding["family"] == "budget"]
+    assert budget["shadow_musd"].iloc[0] == pytest.approx(0.5, rel=1e-4)
+    assert budget["sentence"].iloc[0].endswith("each extra $1 of capex budget would save $0.50")
+
+
+def test_provider_capacity_value_is_estimated_from_the_blocked_lease(tmp_path):
+    # One quarter, demand 10. A one-quarter lease of G at $0.002M per unit-quarter is capped by the
+    # provider's 4 units; the rest is rented at $0.01M. One more unit of capacity would lease one more unit
+    # instead of renting it: 0.01 − 0.002 = $0.008M (an upper estimate: the row holds integer lots only).
+    inst = base_instance(quarters=1, demand=[10])
+    inst["providers"] = [{"id": "cloud", "capacity_units": 4}]
+    inst["lease_offers"] = [{"id": "l", "provider": "cloud", "accelerator": "G", "first_start": "2026Q1",
+                             "last_start": "2026Q1", "terms": [{"quarters": 1,
+                                                                "price_usd_per_unit_hour": usd_per_hour(0.002)}],
+                             "max_units": 100, "lot_size": 1}]
+    inst["rentals"] = [{**rental("r", 0.01, 100), "provider": "other"}]
+    inst["providers"].append({"id": "other"})
+    plan = solve(tmp_path, inst)
+    e = explain(plan, time_budget=30)
+    cap = e.binding[e.binding["family"] == "provider_capacity"]
+    assert len(cap) == 1
+    assert cap["shadow_musd"].iloc[0] == pytest.approx(0.008, rel=1e-4)
+    assert cap["estimate"].iloc[0] == "upper estimate"
+    assert "would save up to $8.0 k" in cap["sentence"].iloc[0]
+
+
+def test_quarter_ranges_are_compressed():
+    quarters = ("2026Q1", "2026Q2", "2026Q3", "2026Q4", "2027Q1")
+    assert quarters_text(["2026Q1", "2026Q2", "2026Q3", "2027Q1"], quarters) == "2026Q1–2026Q3, 2027Q1"
+
+
+# ------------------------------------------------------------------------------------------ break-even prices
+def test_unused_rental_enters_at_half_its_price(tmp_path):
+    # One quarter, demand 10, two rentals of the same chip: A at $0.01M, B at $0.02M (unused). B enters once
+    # its price drops below A's: at 0.5× today's price.
+    inst = base_instance(quarters=1, demand=[10])
+    inst["rentals"] = [rental("a", 0.01, 100), rental("b", 0.02, 100)]
+    plan = solve(tmp_path, inst)
+    be = break_even(plan.model, plan.data, SolveOptions(), Clock(60), steps=8)
+    row = be.set_index("option").loc["rental:b"]
+    assert row["usage"] == "unused" and row["direction"] == "enters below"
+    assert row["low_scale"] <= 0.5 <= row["high_scale"]
+    assert row["high_scale"] - row["low_scale"] < 0.01
+
+
+def test_tiny_json_lease_leaves_the_plan_at_1_875_times_its_price(root):
+    # instances/tiny.json: the 1,000-unit lease costs 4 × $3,504 = $14,016 per unit for the year and
+    # replaces 4 quarters of on-demand H100 at $6,570: it leaves the plan above 26,280 / 14,016 = 1.875×.
+    plan = procure.solve(root / "instances" / "tiny.json", keep_model=True)
+    e = explain(plan, time_budget=60, break_even_steps=7)
+    row = e.break_even.set_index("option").loc["lease:lease_h100"]
+    assert row["usage"] == "at_bound" and row["direction"] == "leaves above"
+    assert row["low_scale"] <= 1.875 <= row["high_scale"]
+    assert row["high_scale"] - row["low_scale"] < 0.03
+    assert row["local_estimate"] == pytest.approx(1.875, rel=1e-6)
+
+
+# -------------------------------------------------------------------------------------------------- VSS / EVPI
+def test_vss_and_evpi_of_a_newsvendor(tmp_path):
+    # Buy G in 2026Q1 only ($1M, lives 2 quarters: no residual at the end of the 2-quarter horizon); demand
+    # is 0 in 2026Q1 and 0 or 20 (p ½ each) in 2026Q2; unmet demand costs $3M per H100e-quarter.
+    # Buying x ≤ 20 costs x + 3 · ½ · (20 − x) = 30 − x/2: the stochastic optimum buys 20, RP = 20.
+    # The expected-value problem sees demand 10 and buys 10; with that first stage, EEV = 10 + 1.5 · 10 = 25,
+    # so VSS = 5. Wait-and-see: 0 (low) and 20 (high), WS = 10, EVPI = 20 − 10 = 10.
+    catalog = with_catalog_change("G", lifetime_quarters=2)
+    inst = two_scenarios(base_instance(quarters=2), [0, 0], [0, 20], p_high=0.5)
+    inst["sites"] = [site(mw=100)]
+    inst["purchases"] = [{"accelerator": "G", "last_quarter": "2026Q1"}]
+    inst["policy"]["shortfall_penalty_usd_per_h100e_quarter"] = 3e6
+    plan = solve(tmp_path, inst, catalog)
+    assert plan.summary["objective"] == pytest.approx(20, abs=1e-6)
+    rp = {"objective": plan.summary["objective"], "bound": plan.summary["bound"]}
+    st = stochastic_value(plan.model, plan.data, rp, SolveOptions(), Clock(60))
+    assert st["first_stage_quarters"] == ["2026Q1"]
+    assert st["ev"]["objective"] == pytest.approx(10 + 0, abs=1e-6)
+    assert st["eev"]["objective"] == pytest.approx(25, abs=1e-6)
+    assert st["vss_musd"] == pytest.approx(5, abs=1e-6)
+    assert st["ws_musd"] == pytest.approx(10, abs=1e-6)
+    assert st["evpi_musd"] == pytest.approx(10, abs=1e-6)
+    assert st["exact"]
+    assert plan.summary["objective"] == pytest.approx(20, abs=1e-6)  # the stochastic plan is untouched
+
+
+def test_one_scenario_has_no_vss(root):
+    plan = procure.solve(root / "instances" / "tiny.json", keep_model=True)
+    st = stochastic_value(plan.model, plan.data, {"objective": 1.0}, SolveOptions(), Clock(10))
+    assert not st["applicable"]
