@@ -113,7 +113,7 @@ def test_time_limit_stops_the_solve_and_keeps_the_incumbent(tmp_path, root):
     # (measured: the solver call returns within the limit plus loading overhead) with a plan in hand.
     out = tmp_path / "out"
     result = runner.invoke(app, ["solve", str(root / "instances" / "small.json"), "--out", str(out),
-                                 "--time-limit", "1", "--gap", "1e-9", "--json"])
+                                 "--time-limit", "1", "--gap", "1e-9", "--json", "--no-report"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["status"] == "feasible" and summary["termination"] == "maxTimeLimit"
