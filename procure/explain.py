@@ -120,10 +120,10 @@ def node_of_index(v) -> tuple[str, int] | None:
 
 @contextmanager
 def preserved(m: pyo.ConcreteModel):
-    """Restore every variable's value, fixed flag and domain, every row's active flag and the active
+    """Restore every variable's value, bounds, fixed flag and domain, every row's active flag and the active
     objective after the block, whatever it did to the model."""
     variables = list(m.component_data_objects(pyo.Var, descend_into=True))
-    saved = [(v, v.value, v.fixed, v.domain) for v in variables]
+    saved = [(v, v.value, v.fixed, v.domain, v.lower, v.upper) for v in variables]
     rows = [(c, c.active) for c in m.component_data_objects(pyo.Constraint, descend_into=True)]
     objectives = [(o, o.active) for o in m.component_data_objects(pyo.Objective, descend_into=True)]
     try:
@@ -134,9 +134,13 @@ def preserved(m: pyo.ConcreteModel):
         for c, active in rows:
             if c.active != active:
                 c.activate() if active else c.deactivate()
-        for v, value, fixed, domain in saved:
+        for v, value, fixed, domain, lower, upper in saved:
             if v.domain is not domain:
                 v.domain = domain
+            if v.lower is not lower:
+                v.setlb(lower)
+            if v.upper is not upper:
+                v.setub(upper)
             v.set_value(value, skip_validation=True)
             if fixed and not v.fixed:
                 v.fix()
@@ -630,9 +634,10 @@ def break_even(m: pyo.ConcreteModel, d: ModelData, opts: SolveOptions, clock: Cl
 
     Each probe is a MIP re-solve in a persistent session (load once, change the parameter, re-solve),
     warm-started from the optimal plan. ``mode="full"`` re-optimises every decision; ``mode="restricted"``
-    holds every other lumpy decision (blocks, lots, lease lots) at its optimal value and lets only the
-    option's own decisions and the continuous ones move — much cheaper on large instances, and the answer
-    to "at what price would this option displace part of the plan as it stands". Options are searched in
+    holds every other lumpy decision (blocks, lots, lease lots) at its optimal value (through its bounds, so
+    the session is loaded once) and lets only the option's own decisions and the continuous ones move —
+    much cheaper on large instances, and the answer to "at what price would this option displace part of
+    the plan as it stands". Options are searched in
     order of their local (reduced-cost) estimate, nearest to today's price first, while the clock allows.
     """
     candidates = [o for o in options(m, d) if o.usage in ("unused", "at_bound")]
@@ -646,6 +651,7 @@ def break_even(m: pyo.ConcreteModel, d: ModelData, opts: SolveOptions, clock: Cl
     with preserved(m):
         start_values = {id(v): (v.value or 0.0) for v in m.component_data_objects(pyo.Var, descend_into=True)}
         decisions = decision_vars(m)
+        bounds = {id(v): (v.lower, v.upper) for v in decisions}
         own = _option_columns(m)
         session = None
         for o in candidates:
@@ -655,15 +661,13 @@ def break_even(m: pyo.ConcreteModel, d: ModelData, opts: SolveOptions, clock: Cl
             if clock.expired:
                 rows.append(_be_row(o, enter, lo, hi, probes, "not searched (time budget)", local.get(o.key), mode))
                 continue
-            if mode == "restricted":
+            if mode == "restricted":  # pin the other options' decisions by their bounds (cheap to change)
                 mine = own.get(o.key, set())
                 for v in decisions:
-                    if id(v) in mine:
-                        v.unfix()
-                    else:
-                        v.fix(round(start_values[id(v)]))
-                session = HighsSession(m)
-            elif session is None:
+                    lower, upper = bounds[id(v)] if id(v) in mine else (round(start_values[id(v)]),) * 2
+                    v.setlb(lower)
+                    v.setub(upper)
+            if session is None:
                 session = HighsSession(m)
             old = pyo.value(m.price_scale[o.key])
 

@@ -155,16 +155,19 @@ def test_unused_rental_enters_at_half_its_price(tmp_path):
     assert row["high_scale"] - row["low_scale"] < 0.01
 
 
-def test_tiny_json_lease_leaves_the_plan_at_1_875_times_its_price(root):
+@pytest.mark.parametrize("mode", ["full", "restricted"])
+def test_tiny_json_lease_leaves_the_plan_at_1_875_times_its_price(root, mode):
     # instances/tiny.json: the 1,000-unit lease costs 4 × $3,504 = $14,016 per unit for the year and
-    # replaces 4 quarters of on-demand H100 at $6,570: it leaves the plan above 26,280 / 14,016 = 1.875×.
+    # replaces 4 quarters of on-demand H100 at $6,570: it leaves the plan above 26,280 / 14,016 = 1.875×
+    # (with the purchases held, as in the restricted search, or not: owning stays cheaper either way).
     plan = procure.solve(root / "instances" / "tiny.json", keep_model=True)
-    e = explain(plan, time_budget=60, break_even_steps=7)
+    e = explain(plan, time_budget=60, break_even_steps=7, break_even_mode=mode)
     row = e.break_even.set_index("option").loc["lease:lease_h100"]
     assert row["usage"] == "at_bound" and row["direction"] == "leaves above"
     assert row["low_scale"] <= 1.875 <= row["high_scale"]
     assert row["high_scale"] - row["low_scale"] < 0.03
     assert row["local_estimate"] == pytest.approx(1.875, rel=1e-6)
+    assert row["mode"] == mode
 
 
 # -------------------------------------------------------------------------------------------------- VSS / EVPI
