@@ -42,7 +42,10 @@ DESCRIPTIONS = {
     "greedy_myopic": "each quarter, the cheapest way to serve that quarter only (no look-ahead)",
 }
 COLUMNS = ["baseline", "description", "status", "objective_musd", "bound_musd", "pct_above_optimum",
-           "shortfall_h100e_quarters", "seconds", *COST_CATEGORIES, "residual_value"]
+           "shortfall_h100e_quarters", "short_where", "seconds", *COST_CATEGORIES, "residual_value"]
+LIMIT_WORDS = {"owned_share": "minimum owned share", "vendor_share": "vendor share cap",
+               "provider_share": "provider share cap", "provider_capacity": "provider capacity",
+               "power": "site power", "source_limit": "all units in use"}
 
 
 def _fix_zero(variables) -> None:
@@ -68,6 +71,28 @@ def _shortfall(m: pyo.ConcreteModel, d: ModelData) -> float:
     return sum(d.node_probability[n] * (pyo.value(m.shortfall[w, n]) or 0.0) for w in d.WORKLOADS for n in d.NODES)
 
 
+def short_where(m: pyo.ConcreteModel, d: ModelData) -> str:
+    """The limits that are tight where demand goes unserved (plain words, most frequent first)."""
+    short = {n for n in d.NODES if sum(pyo.value(m.shortfall[w, n]) or 0.0 for w in d.WORKLOADS) > 1e-6}
+    if not short:
+        return ""
+    counts: dict[str, int] = {}
+    for family, words in LIMIT_WORDS.items():
+        comp = getattr(m, family, None)
+        if comp is None:
+            continue
+        for index, c in comp.items():
+            index = index if isinstance(index, tuple) else (index,)
+            if not c.active or tuple(index[-2:]) not in short:
+                continue
+            body = pyo.value(c.body)
+            tight = any(bound is not None and abs(body - pyo.value(bound)) <= 1e-6 * max(1.0, abs(body))
+                        for bound in (c.lower, c.upper))
+            if tight:
+                counts[words] = counts.get(words, 0) + 1
+    return ", ".join(sorted(counts, key=lambda w: -counts[w]))
+
+
 def _row(name: str, result: SolveResult, m: pyo.ConcreteModel, d: ModelData, optimum: float | None,
          seconds: float) -> dict:
     row = {"baseline": name, "description": DESCRIPTIONS[name], "status": result.status,
@@ -76,6 +101,7 @@ def _row(name: str, result: SolveResult, m: pyo.ConcreteModel, d: ModelData, opt
         costs = expected_costs(costs_table(m, d), d)
         row.update(costs)
         row["shortfall_h100e_quarters"] = round(_shortfall(m, d), 6)
+        row["short_where"] = short_where(m, d)
         if optimum:
             row["pct_above_optimum"] = round(100.0 * (result.objective - optimum) / abs(optimum), 4)
     return row
@@ -196,7 +222,7 @@ def run_baselines(plan, time_budget: float | None = None, per_solve: float | Non
     clock = Clock(time_budget)
     rows = [{"baseline": "optimum", "description": DESCRIPTIONS["optimum"], "status": summary.get("status"),
              "objective_musd": optimum, "bound_musd": summary.get("bound"), "pct_above_optimum": 0.0,
-             "shortfall_h100e_quarters": summary.get("shortfall_h100e_quarters"),
+             "shortfall_h100e_quarters": summary.get("shortfall_h100e_quarters"), "short_where": short_where(m, d),
              "seconds": summary.get("seconds", {}).get("solve"), **summary.get("costs", {})}]
     for k, name in enumerate(which):
         share = clock.left / (len(which) - k) if time_budget is not None else None

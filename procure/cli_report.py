@@ -6,9 +6,10 @@ the same atomic output directory — ``sources.csv`` and ``power.csv`` (report i
 ``plots/`` and ``report.md`` / ``report.html``. ``procure report OUTDIR`` re-renders the plots and the
 two documents from those files without solving anything.
 
-Time: the extra solves share a budget of ``REPORT_BUDGET_FACTOR`` × the plan's solve time (at least
-``MIN_BUDGET_SECONDS``), half for the explanation and half for the baselines; one extra MIP solve never
-gets more than the plan's own solve took (at least ``MIN_PER_SOLVE_SECONDS``) or the ``--time-limit``.
+Time: the extra solves share a budget of ``REPORT_BUDGET_FACTOR`` × the plan's solve time (between
+``MIN_BUDGET_SECONDS`` and ``MAX_BUDGET_SECONDS``), half for the explanation and half for the baselines;
+one extra MIP solve never gets more than the plan's own solve took (at least ``MIN_PER_SOLVE_SECONDS``),
+a third of the budget, or the ``--time-limit``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from procure.report import ANALYSIS_FILES, REPORT_FILES, power_table, read_analy
 
 REPORT_BUDGET_FACTOR = 3.0
 MIN_BUDGET_SECONDS = 60.0
+MAX_BUDGET_SECONDS = 1800.0
 MIN_PER_SOLVE_SECONDS = 20.0
 
 
@@ -44,8 +46,8 @@ def names_from(loaded) -> dict:
 def budgets(summary: dict, time_limit: float | None = None) -> tuple[float, float]:
     """(total seconds for the report's extra solves, cap for one of them)."""
     solve_seconds = float(summary.get("seconds", {}).get("solve") or 0.0)
-    total = max(MIN_BUDGET_SECONDS, REPORT_BUDGET_FACTOR * solve_seconds)
-    per_solve = max(MIN_PER_SOLVE_SECONDS, solve_seconds)
+    total = min(max(MIN_BUDGET_SECONDS, REPORT_BUDGET_FACTOR * solve_seconds), MAX_BUDGET_SECONDS)
+    per_solve = min(max(MIN_PER_SOLVE_SECONDS, solve_seconds), total / 3)
     if time_limit:
         per_solve = min(per_solve, max(time_limit, 1.0))
     return total, per_solve

@@ -325,11 +325,11 @@ def _row_meta(m, d: ModelData, family: str, index: tuple, names: dict | None) ->
     if family == "power":
         (i,) = entity
         meta.update(entity=i, label=f"{short_name(names, i)} power", step="one more MW", step_unit=1.0,
-                    rhs=pyo.value(m.online_mw[i, r, t]))
+                    rhs=pyo.value(m.online_mw[i, r, t]), rhs_floor=d.block_mw.get(i, 1.0))
     elif family == "supply":
         (a,) = entity
         meta.update(entity=a, label=f"{a} supply", step=f"one more {a} unit", step_unit=1.0,
-                    rhs=d.supply_cap[a, t])
+                    rhs=d.supply_cap[a, t], rhs_floor=d.buy_lot[a])
     elif family == "provider_capacity":
         (p,) = entity
         meta.update(entity=p, label=f"{short_name(names, p)} capacity",
@@ -355,7 +355,8 @@ def binding_limits(m: pyo.ConcreteModel, d: ModelData, lp: FixedLP, names: dict 
     ``shadow_musd`` is the expected discounted $M saved by ``step`` (one MW, one unit, one block, one
     percentage point, $1M of budget…); ``shadow_usd_if_reached`` divides a node's value by ``p_n · δ_t``
     (undiscounted $, given the scenario reaches the node); ``value_of_1pct_musd`` is the saving from
-    relaxing the row by 1 % of its limit (shares: one percentage point).
+    relaxing the row by 1 % of its limit (shares: one percentage point; a limit at zero, such as a site
+    with no power yet, counts as one power block or purchase lot, so it still ranks).
     """
     if not lp.duals:
         return pd.DataFrame(columns=BINDING_COLUMNS)
@@ -382,7 +383,8 @@ def binding_limits(m: pyo.ConcreteModel, d: ModelData, lp: FixedLP, names: dict 
             per_step = value * meta["step_unit"]
             if family == "budget":
                 per_step = value  # $M saved per $M of budget = $ per $
-            one_pct = value * 0.01 * meta["rhs"] if meta.get("rhs") is not None else per_step
+            one_pct = value * 0.01 * max(meta["rhs"], meta.get("rhs_floor", 1.0)) if meta.get("rhs") is not None \
+                else per_step
             if_reached = float("nan")
             if meta["node"] is not None:
                 r, t = meta["node"]

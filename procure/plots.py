@@ -18,6 +18,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
@@ -89,13 +90,16 @@ def most_likely_scenario(probability: dict[str, float]) -> str:
     return max(order, key=lambda s: (probability[s], -order.index(s)))
 
 
-def _quarter_axis(ax, quarters: list[str], label: bool = True) -> None:
-    ticks = [k for k, q in enumerate(quarters) if q.endswith("Q1")] or [0]
-    ax.set_xticks(ticks)
-    ax.set_xticklabels([quarters[k][:4] for k in ticks] if len(quarters) > 8 else [quarters[k] for k in ticks])
+def _quarter_axis(ax, quarters: list[str], label: bool = True, narrow: bool = False) -> None:
+    """Quarters on x: every quarter for short horizons, else a tick per year at its Q1."""
     if len(quarters) <= 8:
         ax.set_xticks(range(len(quarters)))
-        ax.set_xticklabels(quarters)
+        ax.set_xticklabels(quarters, rotation=45 if narrow else 0, ha="right" if narrow else "center")
+    else:
+        ticks = [k for k, q in enumerate(quarters) if q.endswith("Q1")] or [0]
+        ax.set_xticks(ticks)
+        ax.set_xticklabels([quarters[k][:4] for k in ticks])
+        ax.set_xticks(range(len(quarters)), minor=True)
     ax.set_xlim(-0.5, len(quarters) - 0.5)
     if label:
         ax.set_xlabel("quarter" if len(quarters) <= 8 else "year (ticks at Q1)")
@@ -138,6 +142,7 @@ def capacity_plot(capacity: pd.DataFrame, sources: pd.DataFrame, scenario: str,
     fig.suptitle(f"Compute served by source vs demand — scenario '{scenario}'{p}", fontsize=14, fontweight="bold")
     rows["group"] = rows["source"].map(group_of).fillna("other")
     handles: dict[str, object] = {}
+    extra: dict[str, object] = {}
     for ax, w in zip(axes[:, 0], workloads):
         served = (rows[rows["workload"] == w].pivot_table(index="quarter", columns="group", values="served_h100e",
                                                           aggfunc="sum").reindex(quarters).fillna(0.0))
@@ -156,13 +161,17 @@ def capacity_plot(capacity: pd.DataFrame, sources: pd.DataFrame, scenario: str,
         if short.sum() > 1e-9:
             bars = ax.bar(x, short / factor, bottom=bottom, width=0.85, facecolor="none", edgecolor=SHORTFALL_COLOUR,
                           hatch="///", linewidth=0.6, label="shortfall")
-            handles.setdefault("shortfall", bars)
+            extra.setdefault("shortfall", bars)
         line = ax.stairs(demand / factor, np.arange(len(quarters) + 1) - 0.5, color="black", linewidth=2,
                          label="demand", baseline=None)
-        handles.setdefault("demand", line)
+        extra.setdefault("demand", line)
+        ax.set_ylim(0, max(float((bottom + short / factor).max(initial=0.0)), float(demand.max(initial=0.0)) / factor,
+                           1e-9) * 1.06)
         ax.set_title(f"{w}", loc="left", fontsize=12)
         ax.set_ylabel(f"{unit} (served per quarter)")
         _quarter_axis(ax, quarters, label=ax is axes[-1, 0])
+    handles = {g: handles[g] for g in order if g in handles} | {g: h for g, h in handles.items() if g not in order}
+    handles |= {k: extra[k] for k in ("shortfall", "demand") if k in extra}
     fig.legend(list(handles.values()), list(handles), loc="outside right center", fontsize=9, title="source",
                frameon=False)
     return fig
@@ -234,6 +243,10 @@ def spend_plot(costs: pd.DataFrame, probability: dict[str, float]) -> Figure:
     for k, total in enumerate(table.sum(axis=1).to_numpy() / factor):
         ax.annotate(f"net {total:,.1f}", (x[k], pos[k]), textcoords="offset points", xytext=(0, 3), ha="center",
                     fontsize=8)
+    top, low = float(pos.max(initial=0.0)), float(neg.min(initial=0.0))
+    span = max(top - low, 1e-9)
+    ax.set_ylim(low - 0.04 * span if low < 0 else 0, top + 0.1 * span)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}" if span >= 10 else "{x:,.1f}"))
     ax.set_xticks(x)
     ax.set_xticklabels([str(y) for y in years])
     ax.set_xlabel("year")
@@ -244,7 +257,8 @@ def spend_plot(costs: pd.DataFrame, probability: dict[str, float]) -> Figure:
     return fig
 
 
-def power_plot(power: pd.DataFrame, scenario: str, site_names: dict | None = None) -> Figure:
+def power_plot(power: pd.DataFrame, scenario: str, site_names: dict | None = None,
+               probability: float | None = None) -> Figure:
     """Online MW (step line) vs MW drawn by powered accelerators (filled) per site, one panel per site;
     triangles mark quarters where power blocks were started (labelled with the MW started)."""
     site_names = site_names or {}
@@ -255,7 +269,8 @@ def power_plot(power: pd.DataFrame, scenario: str, site_names: dict | None = Non
     nrows = max(1, -(-len(sites) // cols))
     fig, axes = plt.subplots(nrows, cols, figsize=(max(5.2 * cols, 10), 3.6 * nrows + 1.2), squeeze=False,
                              layout="constrained")
-    fig.suptitle(f"Power per site — scenario '{scenario}': MW online vs MW used, ▲ power blocks started",
+    p = f" (p = {probability:g})" if probability is not None else ""
+    fig.suptitle(f"Power per site — scenario '{scenario}'{p}: MW online vs MW used, ▲ power blocks started",
                  fontsize=14, fontweight="bold")
     if not sites:
         return _empty(fig, axes[0, 0], "no sites")
@@ -266,8 +281,12 @@ def power_plot(power: pd.DataFrame, scenario: str, site_names: dict | None = Non
             continue
         site = sites[k]
         r = rows[rows["site"] == site].set_index("quarter").reindex(quarters).fillna(0.0)
-        ax.fill_between(x, r["used_mw"], step="mid", color="#4c72b0", alpha=0.55, label="used MW")
-        ax.step(x, r["online_mw"], where="mid", color="black", linewidth=1.8, label="online MW")
+        edges = np.arange(len(quarters) + 1) - 0.5
+        ax.stairs(r["used_mw"].to_numpy(), edges, fill=True, color="#4c72b0", alpha=0.55, label="used MW")
+        ax.stairs(r["online_mw"].to_numpy(), edges, color="black", linewidth=1.8, label="online MW", baseline=None)
+        if float(r["online_mw"].max()) <= 0 and r["build_started_mw"].sum() <= 0:
+            ax.text(0.5, 0.5, "no power online or started", transform=ax.transAxes, ha="center", va="center",
+                    color="#666666")
         starts = r[r["build_started_mw"] > 0]
         top = max(float(r["online_mw"].max()), float(r["used_mw"].max()), 1.0)
         if not starts.empty:
@@ -281,7 +300,7 @@ def power_plot(power: pd.DataFrame, scenario: str, site_names: dict | None = Non
         name = site_names.get(site, site)
         ax.set_title(name if len(name) <= 28 else site, loc="left", fontsize=11)
         ax.set_ylabel("MW at the meter")
-        _quarter_axis(ax, quarters, label=k >= len(sites) - cols)
+        _quarter_axis(ax, quarters, label=k >= len(sites) - cols, narrow=cols > 1)
     handles = [Patch(color="#4c72b0", alpha=0.55, label="MW used (powered IT load × PUE)"),
                plt.Line2D([], [], color="black", linewidth=1.8, label="MW online"),
                plt.Line2D([], [], marker="^", color="#d62728", linestyle="", label="block start (MW started)")]
@@ -291,11 +310,12 @@ def power_plot(power: pd.DataFrame, scenario: str, site_names: dict | None = Non
 
 def lease_timeline(plan: pd.DataFrame, sources: pd.DataFrame, scenario: str, quarters: list[str],
                    colours: dict | None = None) -> Figure:
-    """One horizontal bar per contract (existing, hatched) and per new lease commitment, from its first to
-    its last quarter, coloured by source group and labelled with its units and price."""
+    """One horizontal bar per contract (existing, hatched) and per new lease commitment of the scenario,
+    from its first to its last quarter, coloured by source group and labelled with its units and price;
+    commitments signed only in other scenarios follow, faded and named after their scenarios."""
     colours = colours or source_colours(sources)
     group_of = dict(zip(sources["source"], sources["group"]))
-    bars = lease_bars(plan, scenario, quarters)
+    bars = lease_bars(plan, scenario, quarters, other_scenarios=True)
     height = max(3.0, 0.42 * len(bars) + 1.8)
     fig, ax = plt.subplots(figsize=(13, height), layout="constrained")
     ax.set_title(f"Lease commitments — scenario '{scenario}' (hatched: existing contracts)", fontsize=14,
@@ -304,9 +324,11 @@ def lease_timeline(plan: pd.DataFrame, sources: pd.DataFrame, scenario: str, qua
         return _empty(fig, ax, "no leases or contracts in this plan")
     for y, b in enumerate(bars.itertuples()):
         group = group_of.get(b.source, "other")
+        other = b.kind == "other"
         ax.barh(y, min(b.end, len(quarters) - 1) - b.start + 1, left=b.start - 0.5, height=0.7,
-                color=colours.get(group, "#7f7f7f"),
-                hatch="//" if b.kind == "contract" else None, edgecolor="black", linewidth=0.5)
+                color=colours.get(group, "#7f7f7f"), alpha=0.4 if other else 1.0,
+                hatch="//" if b.kind == "contract" else None, edgecolor="black", linewidth=0.5,
+                linestyle="--" if other else "-")
         price = f", ${b.usd_per_unit_hour:,.2f}/h" if b.usd_per_unit_hour == b.usd_per_unit_hour else ""
         until = f", to {b.end_quarter}" if b.end >= len(quarters) else ""
         ax.text(min(b.end, len(quarters) - 1) + 0.6, y, f"{b.units:,.0f} units{price}{until}", va="center",
@@ -321,13 +343,17 @@ def lease_timeline(plan: pd.DataFrame, sources: pd.DataFrame, scenario: str, qua
     handles = [Patch(facecolor=colours.get(g, "#7f7f7f"), edgecolor="black", label=g) for g in present]
     if (bars["kind"] == "contract").any():
         handles.append(Patch(facecolor="white", edgecolor="black", hatch="//", label="existing contract"))
+    if (bars["kind"] == "other").any():
+        handles.append(Patch(facecolor="#bbbbbb", alpha=0.4, edgecolor="black", linestyle="--",
+                             label="signed in other scenarios only"))
     fig.legend(handles=handles, loc="outside right center", fontsize=9, frameon=False, title="source")
     return fig
 
 
-def lease_bars(plan: pd.DataFrame, scenario: str, quarters: list[str]) -> pd.DataFrame:
-    """Contracts and new lease commitments of one scenario as bars: source, kind, label, start, end
-    (quarter positions, inclusive; past the horizon for terms that run beyond it), end_quarter, units,
+def lease_bars(plan: pd.DataFrame, scenario: str, quarters: list[str], other_scenarios: bool = False) -> pd.DataFrame:
+    """Contracts and new lease commitments of one scenario as bars: source, kind (``contract``, ``lease``,
+    or ``other`` for commitments signed only in other scenarios, with ``other_scenarios``), label, start,
+    end (quarter positions, inclusive; past the horizon for terms that run beyond it), end_quarter, units,
     usd_per_unit_hour."""
     from procure.quarters import quarter_name, quarter_ordinal
 
@@ -344,16 +370,29 @@ def lease_bars(plan: pd.DataFrame, scenario: str, quarters: list[str]) -> pd.Dat
         per_quarter = float(g["cost_musd"].iloc[0]) / units if units else float("nan")
         out.append((f"contract:{c}", "contract", f"{c} (existing)", pos[0], pos[-1], quarters[pos[-1]], units,
                     per_quarter * 1e6 / 2190.0))
-    commits = rows[rows["decision"] == "lease_commit"]
-    for r in commits.itertuples():
+    def commitment(r, kind: str, suffix: str = "") -> tuple:
         offer, term = r.item.rsplit(":", 1)
         term_q = int(term.rstrip("q"))
         start = index[r.quarter]
         inside = min(term_q, len(quarters) - start)
         price = r.cost_musd / (r.quantity * inside) * 1e6 / 2190.0 if r.quantity else float("nan")
         end_quarter = quarter_name(quarter_ordinal(r.quarter) + term_q - 1)
-        out.append((f"lease:{offer}", "lease", f"{offer} · {term_q} q from {r.quarter}", start,
-                    start + term_q - 1, end_quarter, float(r.quantity), price))
+        return (f"lease:{offer}", kind, f"{offer} · {term_q} q from {r.quarter}{suffix}", start, start + term_q - 1,
+                end_quarter, float(r.quantity), price)
+
+    commits = rows[rows["decision"] == "lease_commit"]
+    for r in commits.itertuples():
+        out.append(commitment(r, "lease"))
+    if other_scenarios:
+        mine = {(r.quarter, r.item, r.quantity) for r in commits.itertuples()}
+        others = plan[(plan["scenario"] != scenario) & (plan["decision"] == "lease_commit")]
+        seen: dict = {}
+        for r in others.itertuples():
+            key = (r.quarter, r.item, r.quantity)
+            if key not in mine:
+                seen.setdefault(key, (r, []))[1].append(r.scenario)
+        for r, scenarios in seen.values():
+            out.append(commitment(r, "other", f" (only in {', '.join(scenarios)})"))
     frame = pd.DataFrame(out, columns=columns)
     return frame.sort_values(["kind", "start", "label"], ascending=[True, True, True], kind="stable").reset_index(
         drop=True)
@@ -392,7 +431,7 @@ def make_figures(outputs: dict) -> dict[str, Figure]:
         "capacity": capacity_plot(capacity, sources, scenario, probability[scenario], colours),
         "fan": fan_plot(capacity, probability),
         "spend": spend_plot(outputs["costs"], probability),
-        "power": power_plot(power, scenario, names),
+        "power": power_plot(power, scenario, names, probability[scenario]),
         "leases": lease_timeline(outputs["plan"], sources, scenario, quarters, colours),
     }
 

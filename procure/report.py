@@ -128,6 +128,10 @@ def _b(value: float | None, digits: int = 1) -> str:
     return f"${value:,.{digits}f} M"
 
 
+def _text(value) -> str:
+    return "" if value is None or value != value else str(value)
+
+
 def _num(value, digits: int = 0) -> str:
     if value is None or value != value:
         return "—"
@@ -252,6 +256,7 @@ def baselines_frame(base: pd.DataFrame) -> pd.DataFrame:
                      "expected discounted cost": _b(r.objective_musd, 2),
                      "above optimum": "—" if pct != pct or pct is None else f"{pct:+.1f} %",
                      "shortfall (H100e-q)": _num(r.shortfall_h100e_quarters),
+                     "limits tight where short": _text(getattr(r, "short_where", "")),
                      "status": r.status})
     return pd.DataFrame(rows)
 
@@ -300,18 +305,19 @@ def _explanation_blocks(explain: dict, analysis: dict, mix: pd.DataFrame, scenar
         blocks.append(Block("text", "One scenario: VSS and EVPI do not apply."))
     else:
         items = []
+        exact = st.get("exact", True)
         if "vss_musd" in st:
-            items.append(f"Value of the stochastic solution (VSS): {_b(st['vss_musd'], 2)} — what planning on the "
-                         f"expected demand alone for the first stage ({_quarters(st)}) would cost in extra, with "
-                         f"later decisions re-optimised.")
+            items.append(f"Value of the stochastic solution (VSS): {_estimate(st, 'vss')} — what deciding the "
+                         f"first stage ({_quarters(st)}) on expected demand alone would cost in extra, with later "
+                         f"decisions re-optimised.")
         if "evpi_musd" in st:
-            items.append(f"Expected value of perfect information (EVPI): {_b(st['evpi_musd'], 2)} — what knowing "
+            items.append(f"Expected value of perfect information (EVPI): {_estimate(st, 'evpi')} — what knowing "
                          f"which scenario comes true, before deciding, would be worth.")
         if not items:
             items.append("Not computed within the time budget.")
-        if not st.get("exact", True):
-            items.append("Some of these solves stopped at their time limit: the values are estimates "
-                         f"(VSS range {_range(st.get('vss_range_musd'))}, EVPI range {_range(st.get('evpi_range_musd'))}).")
+        if not exact:
+            items.append("Some of these solves stopped at their time limit or gap: the ranges come from their "
+                         "bounds (both values are ≥ 0 in theory).")
         blocks.append(Block("list", items))
     return blocks
 
@@ -321,8 +327,13 @@ def _quarters(st: dict) -> str:
     return f"{q[0]}–{q[-1]}" if len(q) > 1 else (q[0] if q else "the first quarter")
 
 
-def _range(r) -> str:
-    return f"{_b(r[0], 2)} to {_b(r[1], 2)}" if r else "—"
+def _estimate(st: dict, key: str) -> str:
+    """A value, clipped at 0 (VSS and EVPI are never negative), with its range when not exact."""
+    value = max(st[f"{key}_musd"], 0.0)
+    r = st.get(f"{key}_range_musd")
+    if st.get("exact", True) or not r:
+        return _b(value, 2)
+    return f"≈ {_b(value, 2)} (between {_b(max(r[0], 0.0), 2)} and {_b(max(r[1], 0.0), 2)})"
 
 
 # ------------------------------------------------------------------------------------------- renderers

@@ -98,8 +98,8 @@ def test_power_plot_one_panel_per_site_with_block_starts():
     assert [ax.get_title(loc="left") for ax in axes] == ["Alpha", "b"]
     alpha = axes[0]
     assert alpha.get_ylabel() == "MW at the meter"
-    online = [line for line in alpha.get_lines() if line.get_label() == "online MW"][0]
-    assert list(online.get_ydata()) == pytest.approx([100, 100, 100, 150, 150])
+    online = [p for p in alpha.patches if p.get_label() == "online MW"][0]
+    assert list(online.get_data().values) == pytest.approx([100, 100, 100, 150, 150])
     starts = [c for c in alpha.collections if c.get_label() == "block start"]
     assert len(starts) == 1 and list(starts[0].get_offsets()[:, 0]) == [0]
     assert not [c for c in axes[1].collections if c.get_label() == "block start"]
@@ -116,6 +116,8 @@ def plan_rows() -> pd.DataFrame:
 
 def test_lease_timeline_one_bar_per_contract_and_commitment():
     bars = plots.lease_bars(plan_rows(), "base", QUARTERS)
+    assert list(plots.lease_bars(plan_rows(), "base", QUARTERS, other_scenarios=True)["label"])[-1] == \
+        "cw · 4 q from 2026Q3 (only in high)"
     assert list(bars["label"]) == ["c1 (existing)", "cw · 8 q from 2026Q2", "tpu · 4 q from 2026Q3"]
     assert list(bars["start"]) == [0, 1, 2] and list(bars["end"]) == [3, 8, 5]
     assert list(bars["end_quarter"]) == ["2026Q4", "2028Q1", "2027Q2"]
@@ -123,11 +125,13 @@ def test_lease_timeline_one_bar_per_contract_and_commitment():
     assert bars["usd_per_unit_hour"].iloc[1] == pytest.approx(10.0)  # cost over the 4 quarters inside
     fig = plots.lease_timeline(plan_rows(), sources(), "base", QUARTERS)
     ax = fig.axes[0]
-    assert [t.get_text() for t in ax.get_yticklabels()] == list(bars["label"])
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == [*bars["label"], "cw · 4 q from 2026Q3 (only in high)"]
     patches = ax.patches
-    assert len(patches) == 3
+    assert len(patches) == 4
     assert patches[0].get_hatch() == "//" and patches[1].get_hatch() is None
-    assert [p.get_width() for p in patches] == [4, 4, 3]  # clipped at the horizon's last quarter
+    assert [p.get_width() for p in patches] == [4, 4, 3, 3]  # clipped at the horizon's last quarter
+    assert patches[3].get_alpha() == pytest.approx(0.4)
 
 
 def test_a_source_group_has_one_colour_in_every_plot():
@@ -135,7 +139,7 @@ def test_a_source_group_has_one_colour_in_every_plot():
     cap = plots.capacity_plot(capacity(), sources(), "base")
     lease = plots.lease_timeline(plan_rows(), sources(), "base", QUARTERS)
     bar_colour = {c.get_label(): mcolors.to_hex(c.patches[0].get_facecolor()) for c in cap.axes[0].containers}
-    lease_colours = [mcolors.to_hex(p.get_facecolor()) for p in lease.axes[0].patches]
+    lease_colours = [mcolors.to_hex(p.get_facecolor(), keep_alpha=False) for p in lease.axes[0].patches]
     assert bar_colour["lease · CoreWeave"] == colours["lease · CoreWeave"] == lease_colours[0] == lease_colours[1]
     assert bar_colour["TPU"] == colours["TPU"] == lease_colours[2]
     assert len(set(colours.values())) == len(colours)
