@@ -45,7 +45,7 @@ COLUMNS = ["baseline", "description", "status", "objective_musd", "bound_musd", 
            "shortfall_h100e_quarters", "short_where", "seconds", *COST_CATEGORIES, "residual_value"]
 LIMIT_WORDS = {"owned_share": "minimum owned share", "vendor_share": "vendor share cap",
                "provider_share": "provider share cap", "provider_capacity": "provider capacity",
-               "power": "site power", "source_limit": "all units in use"}
+               "power": "site power"}
 
 
 def _fix_zero(variables) -> None:

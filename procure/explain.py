@@ -819,9 +819,15 @@ def stochastic_value(m: pyo.ConcreteModel, d: ModelData, rp: dict, opts: SolveOp
     first = first_stage_nodes(d)
     out["first_stage_quarters"] = [d.QUARTERS[t] for _, t in sorted(first, key=lambda n: n[1])]
     started = time.perf_counter()
+    shares = {"left": 1 + 2 + len(d.SCENARIOS)}  # EV 1, EEV 2 (the whole tree), each scenario alone 1
 
-    def limited(o: SolveOptions) -> SolveOptions:
-        return dataclasses.replace(o, time_limit=clock.limit(per_solve))
+    def limited(o: SolveOptions, share: int = 1) -> SolveOptions:
+        left = clock.left
+        limit = per_solve if math.isinf(left) else max(left * share / shares["left"], 1.0)
+        if per_solve is not None and limit is not None:
+            limit = min(limit, per_solve)
+        shares["left"] = max(shares["left"] - share, 1)
+        return dataclasses.replace(o, time_limit=limit)
 
     # expected-value problem
     ev_model = build_model(single_path_data(d, root, expected_demand(d)))
@@ -837,7 +843,7 @@ def stochastic_value(m: pyo.ConcreteModel, d: ModelData, rp: dict, opts: SolveOp
             for v in decision_vars(m) + integer_vars(m):
                 if v.name in by_name and not v.fixed:
                     v.fix(by_name[v.name])
-            eev = solve_model(m, limited(opts))
+            eev = solve_model(m, limited(opts, share=2))
         out["eev"] = _result_dict(eev)
         if eev.has_solution and rp.get("objective") is not None:
             out["vss_musd"] = eev.objective - rp["objective"]
@@ -929,7 +935,7 @@ def explain(plan, names: dict | None = None, time_budget: float | None = None,
     # share the rest of the budget: VSS/EVPI first (a fixed number of solves), then break-even probes
     t0 = time.perf_counter()
     rp = {"objective": summary.get("objective"), "bound": summary.get("bound")}
-    vss_clock = Clock(None if time_budget is None else max(clock.left * 0.5, 1.0))
+    vss_clock = Clock(None if time_budget is None else max(clock.left * 0.7, 1.0))
     stochastic = stochastic_value(m, d, rp, opts, vss_clock, per_solve)
     seconds["stochastic"] = round(time.perf_counter() - t0, 3)
     t0 = time.perf_counter()

@@ -351,7 +351,7 @@ def to_markdown(title: str, blocks: list[Block]) -> str:
             if b.caption:
                 lines += [f"*{b.caption}*", ""]
             lines.append("| " + " | ".join(str(c) for c in frame.columns) + " |")
-            lines.append("|" + "|".join("---" if k == 0 else "---:" for k in range(len(frame.columns))) + "|")
+            lines.append("|" + "|".join("---:" if _numeric(frame[c]) else "---" for c in frame.columns) + "|")
             for row in frame.itertuples(index=False):
                 lines.append("| " + " | ".join(str(x).replace("|", "\\|") for x in row) + " |")
             lines.append("")
@@ -365,10 +365,18 @@ body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:118
 color:#222;line-height:1.45}
 h1{font-size:1.7em;border-bottom:2px solid #333;padding-bottom:.2em}h2{margin-top:1.8em;border-bottom:1px solid #ccc}
 table{border-collapse:collapse;margin:.6em 0 1.2em;font-size:.86em}th,td{border:1px solid #ddd;padding:3px 8px}
-th{background:#f3f3f3}td{text-align:right}td:first-child{text-align:left}caption{caption-side:top;text-align:left;
+th{background:#f3f3f3}td.num{text-align:right}td.txt{text-align:left}caption{caption-side:top;text-align:left;
 font-style:italic;color:#555;padding-bottom:.3em}figure{margin:1em 0 2em}img{max-width:100%;border:1px solid #eee}
 figcaption{color:#555;font-style:italic}code{background:#f5f5f5;padding:0 3px}
 """
+
+
+def _numeric(column: pd.Series) -> bool:
+    """A column of numbers, money or percentages (right-aligned)."""
+    import re
+
+    values = [str(v) for v in column if str(v) not in ("", "—", "nan")]
+    return bool(values) and all(re.fullmatch(r"[≈+\-$]*[\d,.]+( ?[%BMk]| \$?[BM])?", v.replace("$", "")) for v in values)
 
 
 def _inline(text: str) -> str:
@@ -395,8 +403,9 @@ def to_html(title: str, blocks: list[Block], out_dir: Path) -> str:
         elif b.kind == "table":
             frame: pd.DataFrame = b.content
             head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-            body = "".join("<tr>" + "".join(f"<td>{html.escape(str(x))}</td>" for x in row) + "</tr>"
-                           for row in frame.itertuples(index=False))
+            align = ["num" if _numeric(frame[c]) else "txt" for c in frame.columns]
+            body = "".join("<tr>" + "".join(f'<td class="{a}">{html.escape(str(x))}</td>' for a, x in zip(align, row))
+                           + "</tr>" for row in frame.itertuples(index=False))
             caption = f"<caption>{html.escape(b.caption)}</caption>" if b.caption else ""
             parts.append(f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
         elif b.kind == "image":
