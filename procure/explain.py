@@ -522,6 +522,7 @@ class Option:
     volume: float       # expected volume in its unit
     unit: str
     price_text: str     # today's price in words
+    price_at: Any = None  # scale -> the price in words at that multiple of today's
 
 
 def _option_volumes(m: pyo.ConcreteModel, d: ModelData) -> dict[str, float]:
@@ -578,22 +579,25 @@ def options(m: pyo.ConcreteModel, d: ModelData) -> list[Option]:
         v = vol.get(key, 0.0)
         usage = "unused" if v <= 1e-6 else ("at_bound" if _at_bound(m, d, key) else "used")
         unit = {"buy": "units", "block": "blocks", "lease": "unit-quarters", "rental": "unit-quarters"}[kind]
-        out.append(Option(key, kind, item, usage, round(v, 6), unit, _price_text(d, kind, item)))
+        out.append(Option(key, kind, item, usage, round(v, 6), unit, _price_text(d, kind, item),
+                          lambda scale, kind=kind, item=item: _price_text(d, kind, item, scale)))
     return out
 
 
-def _price_text(d: ModelData, kind: str, item: str) -> str:
+def _price_text(d: ModelData, kind: str, item: str, scale: float = 1.0) -> str:
+    """An option's price in words, at ``scale`` × today's."""
     per_hour = 1e6 / 2190.0
     if kind == "buy":
         ts = sorted(t for (a, t) in d.price_musd_per_unit if a == item)
-        return f"${d.price_musd_per_unit[item, ts[0]] * 1e3:,.1f}k per unit in {d.QUARTERS[ts[0]]}" if ts else ""
+        return (f"${d.price_musd_per_unit[item, ts[0]] * scale * 1e3:,.1f}k per unit in {d.QUARTERS[ts[0]]}"
+                if ts else "")
     if kind == "block":
-        return f"${d.block_capex_musd[item] / d.block_mw[item]:,.2f}M per MW"
+        return f"${d.block_capex_musd[item] / d.block_mw[item] * scale:,.2f}M per MW"
     if kind == "lease":
         terms = sorted((L, p) for (o, L), p in d.lease_musd_per_unit_quarter.items() if o == item)
-        return ", ".join(f"${p * per_hour:,.2f}/h for {L} q" for L, p in terms)
+        return ", ".join(f"${p * per_hour * scale:,.2f}/h for {L} q" for L, p in terms)
     if kind == "rental":
-        return f"${d.rental_musd_per_unit_quarter[item] * per_hour:,.2f}/h"
+        return f"${d.rental_musd_per_unit_quarter[item] * per_hour * scale:,.2f}/h"
     return ""
 
 
@@ -721,23 +725,27 @@ def _be_row(o: Option, enter: bool, lo: float | None, hi: float | None, probes: 
     direction = "enters below" if enter else "leaves above"
     if lo is not None and hi is not None:
         scale = (lo + hi) / 2
-        bracket = f"between {lo:.2f}× and {hi:.2f}×"
+        bracket = f"{lo:.2f}–{hi:.2f}×"
     else:
         scale = float("nan")
         bracket = ""
     name = f"{o.kind} {o.item}"
+
+    def price(x: float) -> str:
+        return o.price_at(x) if o.price_at is not None else f"{x:.2f}× today's price"
     if status.startswith("not searched"):
         sentence = f"{name}: not searched in the time budget"
         if local is not None and math.isfinite(local):
             sentence += f" (local estimate {local:.2f}× today's price)"
     elif status.startswith("does not enter"):
-        sentence = f"{name} does not enter the plan even at {hi:.2f}× today's price ({o.price_text})"
+        sentence = f"{name} does not enter the plan even at {price(hi)} ({hi:.2f}× today's {o.price_text})"
     elif status.startswith("still used"):
-        sentence = f"{name} stays in the plan even at {lo:.2f}× today's price ({o.price_text})"
+        sentence = f"{name} stays in the plan even at {price(lo)} ({lo:.2f}× today's {o.price_text})"
     elif enter:
-        sentence = f"{name} would enter the plan at a price {bracket} today's ({o.price_text})"
+        sentence = f"{name} would enter the plan at about {price(scale)} ({bracket} today's {o.price_text})"
     else:
-        sentence = f"{name} (used at its limit) would leave the plan at a price {bracket} today's ({o.price_text})"
+        sentence = (f"{name} (used at its limit) would leave the plan at about {price(scale)} ({bracket} today's "
+                    f"{o.price_text})")
     if status.startswith("partial"):
         sentence += " — search stopped by the time budget"
     return {"option": o.key, "kind": o.kind, "item": o.item, "usage": o.usage, "volume": o.volume, "unit": o.unit,

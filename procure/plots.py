@@ -230,9 +230,10 @@ def spend_plot(costs: pd.DataFrame, probability: dict[str, float]) -> Figure:
     factor, unit = (1e3, "$B") if big >= 2e3 else (1.0, "$M")
     x = np.arange(len(years))
     pos, neg = np.zeros(len(years)), np.zeros(len(years))
+    scale = float(np.abs(table.to_numpy()).sum()) / factor
     for c in [c for c in CATEGORY_COLOURS if c in table.columns]:
         values = table[c].to_numpy() / factor
-        if np.abs(values).sum() < 1e-12:
+        if np.abs(values).sum() <= 1e-4 * scale:  # invisible at this scale: keep it out of the legend too
             continue
         base = np.where(values >= 0, pos, neg)
         ax.bar(x, values, bottom=base, width=0.6, color=CATEGORY_COLOURS[c], label=CATEGORY_LABELS.get(c, c),
