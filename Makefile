@@ -22,5 +22,13 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# Benchmarks report, they never fail on slow numbers (see benchmarks/README.md).
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run --set full --time-limit 60
+	$(BIN)/python -m benchmarks.scaling --time-limit 60
+
+bench-ci: $(STAMP)
+	$(BIN)/python -m benchmarks.run --set ci --time-limit 20 --no-write
+
 clean:
 	rm -rf $(VENV) out .pytest_cache

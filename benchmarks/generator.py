@@ -145,10 +145,10 @@ def generate(spec: BenchSpec) -> dict:
     scenarios = []
     for k, (sid, parent, branch) in enumerate(tree):
         if parent is None:
-            growth[sid] = {"training": _r(rng.uniform(0.4, 0.7)), "inference": _r(rng.uniform(0.6, 1.0))}
+            growth[sid] = {"training": _r(rng.uniform(0.3, 0.5)), "inference": _r(rng.uniform(0.4, 0.7))}
             base[sid] = {"training": _r(demand0 * train_share, 0), "inference": _r(demand0 * (1 - train_share), 0)}
         else:
-            factor = rng.uniform(0.4, 1.6)
+            factor = rng.uniform(0.5, 1.5)
             growth[sid] = {w: _r(max(0.02, g * factor), 3) for w, g in growth[parent].items()}
             # parent's value at the branch quarter, re-based so the child starts from it
             base[sid] = {w: _r(base[parent][w] * (1 + growth[parent][w]) ** (branch / 4)
@@ -160,7 +160,8 @@ def generate(spec: BenchSpec) -> dict:
         scenarios.append(entry)
 
     # ---- sites: site 0 is the existing campus with the fleet; others ramp or start green
-    fleet_units = {"H100": 0.30 * demand0, "B200": 0.12 * demand0}
+    # covers most of the first quarter; two vendors, so a vendor-share cap below 1 can be met from the start
+    fleet_units = {"H100": 0.4 * demand0, "B200": 0.18 * demand0, "MI355X": 0.06 * demand0}
     fleet_mw = sum(u * cat[a]["power_kw"] for a, u in fleet_units.items()) / 1000.0
     sites = []
     max_lead = max(1, min(10, T // 2))
@@ -174,9 +175,9 @@ def generate(spec: BenchSpec) -> dict:
             start = int(rng.integers(0, max(1, T // 2)))
             mw = _r(rng.uniform(100, 600), 0)
             site["power_online_mw"] = {q(first + start): mw, q(first + min(T - 1, start + 4)): _r(mw * 2, 0)}
-        if k > 0 and (k % 3 != 1 or spec.sites == 2):
-            block = float(rng.choice([50.0, 100.0, 250.0]))
-            site["expansion"] = {"block_mw": block, "max_blocks": int(rng.integers(2, 9)),
+        if k > 0 and (k % 4 != 1 or spec.sites == 2):
+            block = float(rng.choice([100.0, 150.0, 250.0]))
+            site["expansion"] = {"block_mw": block, "max_blocks": int(rng.integers(4, 11)),
                                  "lead_quarters": int(rng.integers(2, max_lead + 1)),
                                  "capex_musd_per_mw": _r(rng.uniform(10, 20), 1),
                                  "earliest_start": FIRST_QUARTER}
@@ -189,10 +190,15 @@ def generate(spec: BenchSpec) -> dict:
     purchases = []
     for a in chosen:
         p = {"accelerator": a}
-        if rng.uniform() < 0.6:
+        if rng.uniform() < 0.4:
+            # a cap that doubles yearly from the first quarter on sale, sized to the demand then
             thr = cat[a]["throughput_h100e"]["inference"]
-            cap = demand0 * rng.uniform(0.03, 0.1) / thr
-            p["supply_cap_units"] = float(max(cat[a].get("lot_size", 1), round(cap, -2)))
+            on_sale = max(first, quarter_ordinal(cat[a]["first_quarter"]))
+            years_in = (on_sale - first) / 4
+            cap = demand0 * (1 + growth["s0"]["inference"]) ** years_in * rng.uniform(0.08, 0.2) / thr
+            lot = cat[a].get("lot_size", 1)
+            p["supply_cap_units"] = {q(on_sale + 4 * k): float(max(lot, round(cap * 2 ** k, -2)))
+                                     for k in range(3) if on_sale + 4 * k <= last}
         if spec.sites > 2 and rng.uniform() < 0.3:
             hosts = sorted(rng.choice(spec.sites, size=max(1, spec.sites // 2), replace=False).tolist())
             p["sites"] = [site_ids[h] for h in hosts]
@@ -200,6 +206,7 @@ def generate(spec: BenchSpec) -> dict:
     existing_fleet = [
         {"site": "site0", "accelerator": "H100", "units": _r(fleet_units["H100"], 0), "installed": "2024Q2"},
         {"site": "site0", "accelerator": "B200", "units": _r(fleet_units["B200"], 0), "installed": "2025Q2"},
+        {"site": "site0", "accelerator": "MI355X", "units": _r(fleet_units["MI355X"], 0), "installed": "2025Q4"},
     ]
 
     # ---- providers, offers, contracts, rentals
@@ -226,7 +233,7 @@ def generate(spec: BenchSpec) -> dict:
         offer = {"id": f"offer{k}", "provider": provider, "accelerator": a,
                  "first_start": q(start), "last_start": q(end),
                  "terms": [{"quarters": int(L), "price_usd_per_unit_hour": p} for L, p in zip(terms, prices)],
-                 "min_units": float(2 * lot) if rng.uniform() < 0.25 else 0.0,
+                 "min_units": float(2 * lot) if rng.uniform() < 0.25 and max_units >= 4 * lot else 0.0,
                  "max_units": max_units, "lot_size": lot, "take_or_pay": take_or_pay}
         offers.append(offer)
     contracts = []
@@ -247,10 +254,14 @@ def generate(spec: BenchSpec) -> dict:
 
     # ---- policy
     vendors = {cat[a]["vendor"] for a in
-               chosen + ["H100", "B200", "GB300"] + [o["accelerator"] for o in offers] + [r["accelerator"] for r in rentals]}
+               chosen + [*fleet_units, "GB300"] + [o["accelerator"] for o in offers] + [r["accelerator"] for r in rentals]}
     mean_growth = float(np.mean([g for gs in growth.values() for g in gs.values()]))
+    # about 10 k$ of capex (accelerators + power) per H100e of new demand, with some slack
+    budget0 = 0.01 * demand0 * mean_growth * rng.uniform(1.0, 1.6)
+    years = sorted({int(q(first + t)[:4]) for t in range(T)})
     policy = {
-        "capex_budget_musd_per_year": _r(0.012 * demand0 * mean_growth * rng.uniform(0.8, 1.5), -1),
+        "capex_budget_musd_per_year": {str(y): _r(budget0 * (1 + mean_growth) ** (y - years[0]), -1)
+                                       for y in years},
         "max_vendor_share": {"nvidia": 0.85, **({"amd": 0.4} if "amd" in vendors else {})},
         "max_provider_share": {providers[0]["id"]: 0.3} if providers else {},
         "min_owned_share": 0.3,
