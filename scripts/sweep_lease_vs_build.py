@@ -21,13 +21,12 @@ from pathlib import Path
 import procure
 
 
-# warm_start off: on meta.json HiGHS spends far past the time limit improving the previous plan (see README)
 def spec(instance: Path, lease: list[float], capex: list[float], time_limit: float, gap: float) -> dict:
     return {"name": "lease_vs_build", "instance": str(instance.resolve()), "design": "grid",
             "description": "Lease price multiplier against build capex multiplier.",
             "parameters": [{"name": "lease price ×", "knob": "lease_prices", "values": lease},
                            {"name": "build capex ×", "knob": "build_capex", "values": capex}],
-            "solve": {"time_limit": time_limit, "gap": gap, "warm_start": False}}
+            "solve": {"time_limit": time_limit, "gap": gap}}
 
 
 def main() -> None:

@@ -30,14 +30,13 @@ RUBIN_ULTRA = ["purchases[RubinUltra].first_quarter", "purchases[RubinUltra].sup
                "lease_offers[cw_rubinultra].first_start", "rentals[coreweave_rubinultra_od].available_units"]
 
 
-# warm_start off: on meta.json HiGHS spends far past the time limit improving the previous plan (see README)
 def spec(instance: Path, slips: list[int], time_limit: float, gap: float) -> dict:
     return {"name": "rubin_slip", "instance": str(instance.resolve()), "design": "one_at_a_time",
             "description": "Rubin and Rubin Ultra availability slips, one generation at a time.",
             "parameters": [{"name": "Rubin slip (quarters)", "path": RUBIN, "mode": "add", "values": slips},
                            {"name": "Rubin Ultra slip (quarters)", "path": RUBIN_ULTRA, "mode": "add",
                             "values": slips}],
-            "solve": {"time_limit": time_limit, "gap": gap, "warm_start": False}}
+            "solve": {"time_limit": time_limit, "gap": gap}}
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from test_sweep import rich_instance
 
 SPEC = {"instance": "instance.json", "design": "grid", "solve": {"gap": 0},
         "parameters": [{"path": "sites[0].expansion.lead_quarters", "values": [1, 2]},
-                       {"knob": "lease_prices", "values": [0.5, 1.0, 1.5]},
+                       {"knob": "lease_prices", "values": [0.5, 1.5]},
                        {"path": "horizon.discount_rate", "values": [0.0, 0.1]}]}
 
 
@@ -34,7 +34,7 @@ def serial(tmp_path_factory):
     directory = tmp_path_factory.mktemp("serial")
     write(directory, rich_instance())
     table = procure.sweep(SPEC, out=directory / "out", base_dir=directory, workers=1, progress=False, plot=False)
-    assert len(table) == 12
+    assert len(table) == 8
     return directory, table
 
 
@@ -43,7 +43,7 @@ def test_process_pool_gives_the_serial_table(serial, tmp_path):
     table = procure.sweep(SPEC, out=tmp_path / "out", base_dir=directory, workers=2, progress=False, plot=False)
     assert_same(table, expected)
     assert table["worker"].nunique() == 2  # both processes took points
-    assert (table["mode"] == "persistent").sum() >= 4  # each keeps its model between points
+    assert (table["mode"] == "persistent").sum() >= 2  # each keeps its model between points
 
 
 def test_dask_local_cluster_gives_the_serial_table(serial, tmp_path):
@@ -75,7 +75,7 @@ def test_resume_after_a_torn_write_finishes_only_the_missing_points(serial, tmp_
     # the five rows already there were kept as they were (same seconds), not solved again
     again = table.set_index("point").loc[kept["point"], "seconds"]
     assert list(again) == list(kept["seconds"])
-    assert len((out / "results.csv").read_text().splitlines()) == 13
+    assert len((out / "results.csv").read_text().splitlines()) == 9
 
 
 def test_resume_after_an_interrupt(serial, tmp_path, monkeypatch):
