@@ -42,7 +42,9 @@ DESCRIPTIONS = {
     "greedy_myopic": "each quarter, the cheapest way to serve that quarter only (no look-ahead)",
 }
 COLUMNS = ["baseline", "description", "status", "objective_musd", "bound_musd", "pct_above_optimum",
-           "shortfall_h100e_quarters", "short_where", "seconds", *COST_CATEGORIES, "residual_value"]
+           "shortfall_h100e_quarters", "short_where", *COST_CATEGORIES, "residual_value"]
+"""Columns of the table; the time each baseline took is in ``table.attrs["seconds"]`` (kept out of the file,
+so the same input gives the same file)."""
 LIMIT_WORDS = {"owned_share": "minimum owned share", "vendor_share": "vendor share cap",
                "provider_share": "provider share cap", "provider_capacity": "provider capacity",
                "power": "site power"}
@@ -236,4 +238,7 @@ def run_baselines(plan, time_budget: float | None = None, per_solve: float | Non
     for col in COLUMNS:
         if col not in frame:
             frame[col] = None
-    return frame[COLUMNS]
+    seconds = dict(zip(frame["baseline"], frame["seconds"]))
+    frame = frame[COLUMNS]
+    frame.attrs["seconds"] = seconds
+    return frame

@@ -75,7 +75,7 @@ def analyse(plan, loaded=None, time_budget: float | None = None, per_solve: floa
     base = run_baselines(plan, time_budget=max(time_budget - (time.perf_counter() - started), time_budget / 4),
                          per_solve=per_solve)
     info = e.to_json()
-    info["seconds"]["baselines"] = round(float(base["seconds"].iloc[1:].fillna(0).sum()), 3)
+    info["seconds"]["baselines"] = {k: v for k, v in base.attrs.get("seconds", {}).items() if k != "optimum"}
     info["budget_seconds"] = {"total": round(time_budget, 1), "per_solve": per_solve}
     return {"explain": info, "marginal_costs": e.marginal_costs, "binding": e.binding,
             "break_even": e.break_even, "baselines": base}

@@ -426,8 +426,7 @@ def make_figures(outputs: dict) -> dict[str, Figure]:
     power = outputs["power"]
     names = {}
     if not power.empty and "site_name" in power:
-        names = dict(zip(power["site"], power["site_name"].fillna("")))
-        names = {k: v or k for k, v in names.items()}
+        names = {k: (v if isinstance(v, str) and v else k) for k, v in zip(power["site"], power["site_name"])}
     return {
         "capacity": capacity_plot(capacity, sources, scenario, probability[scenario], colours),
         "fan": fan_plot(capacity, probability),

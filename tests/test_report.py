@@ -55,6 +55,14 @@ def test_solve_prints_baselines_and_top_binding_limits(solved):
     assert "Top binding limits" in output and "power binds" in output
 
 
+def test_report_tables_are_byte_identical_across_runs(tiny_out, tmp_path, root):
+    out = tmp_path / "again"
+    result = runner.invoke(app, ["solve", str(root / "instances" / "tiny.json"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    for name in [n for n in REPORT if n.endswith(".csv")]:
+        assert (out / name).read_bytes() == (tiny_out / name).read_bytes(), name
+
+
 def test_no_report_writes_the_core_outputs_only(tmp_path, root):
     out = tmp_path / "o"
     result = runner.invoke(app, ["solve", str(root / "instances" / "tiny.json"), "--out", str(out), "--no-report"])
@@ -139,3 +147,4 @@ def test_report_budget_scales_with_the_solve():
     assert budgets({"seconds": {"solve": 1.0}}) == (60.0, 20.0)
     assert budgets({"seconds": {"solve": 100.0}}) == (300.0, 100.0)
     assert budgets({"seconds": {"solve": 100.0}}, time_limit=30) == (300.0, 30.0)
+    assert budgets({"seconds": {"solve": 3600.0}}) == (1800.0, 600.0)
