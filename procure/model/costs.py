@@ -33,6 +33,9 @@ def add_costs(m: pyo.ConcreteModel, d: ModelData) -> None:
         Σ_i capex_block_i · ρ_{i,t} · (build + committed) + Σ_{a,i} price_{a,t} · lot_a · ρ_{a,t} · buy
 
     with ``ρ`` the undepreciated fraction after the horizon's last quarter (blocks depreciate from power-on).
+    Leases are the mirror image: quarters of a term that fall after the horizon are neither paid nor used
+    inside the model, i.e. the capacity they bring is assumed worth what it costs, as an owned asset is
+    assumed worth its book value.
     Every price above is multiplied by its mutable ``price_scale`` (1.0 as built), so sweeps re-price in place.
     """
     terms = {(c, n): [] for c in COST_CATEGORIES for n in d.NODES}

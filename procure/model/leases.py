@@ -63,6 +63,8 @@ def add_provider_capacity(m: pyo.ConcreteModel, d: ModelData) -> None:
     """Provider capacity. Rows ``provider_capacity[p, n]`` where provider ``p`` is capped::
 
         Σ_{o of p} leased_units[o, n] + Σ_{c of p} contract_units_{c,t} ≤ cap_{p,t} (+ slack when elastic)
+
+    On-demand rentals have their own availability caps and do not count here.
     """
     rows, lhs = [], {}
     for p in d.PROVIDERS:
