@@ -473,6 +473,22 @@ def _integer_row_value(c, coefs: list, lp: FixedLP) -> float | None:
     return best
 
 
+def _when(g: pd.DataFrame, d: ModelData, family: str) -> str:
+    """Where a group of rows binds: quarter runs (years for the budget), each with the scenarios it is
+    limited to when that is not every scenario — "2026Q1–2026Q2, 2031Q4 in fast"."""
+    by_scen: dict[str, list[str]] = {}
+    for q, sc in zip(g["quarter"], g["scenarios"]):
+        key = "" if sc != sc or not sc else str(sc)
+        if q:
+            by_scen.setdefault(key, []).append(str(q))
+    parts = []
+    for key, quarters in by_scen.items():
+        quarters = list(dict.fromkeys(quarters))
+        text = ", ".join(quarters) if family == "budget" else quarters_text(quarters, d.QUARTERS)
+        parts.append(text + (f" in {', '.join(key.split())}" if key else ""))
+    return "; ".join(parts)
+
+
 def limit_groups(binding: pd.DataFrame, d: ModelData) -> list[dict]:
     """Binding rows grouped per limit (family and entity), ranked by the value of relaxing it by 1 %."""
     if binding.empty:
@@ -489,25 +505,21 @@ def limit_groups(binding: pd.DataFrame, d: ModelData) -> list[dict]:
                            key=d.SCENARIOS.index)
         if len(g) == 1:
             sentence = first["sentence"]
+        elif family == "max_blocks":
+            in_s = f" (in {', '.join(scenarios)})" if scenarios and len(scenarios) < len(d.SCENARIOS) else ""
+            sentence = f"{first['label']} binds{in_s}: {first['step']} {_saving(family, value, estimate)}"
         else:
-            if family == "budget":
-                when = ", ".join(dict.fromkeys(quarters))
-            elif quarters:
-                when = quarters_text(list(dict.fromkeys(quarters)), d.QUARTERS)
-            else:
-                when = ""
-            in_s = f" (scenario{'s' if len(scenarios) > 1 else ''} {', '.join(scenarios)})" if scenarios and len(
-                scenarios) < len(d.SCENARIOS) else ""
-            each = " in each of those quarters" if additive and family != "budget" else ""
-            if family == "budget":
-                each = " in each of those years"
-            if family == "max_blocks":
-                when, in_s = "", f" (in {', '.join(scenarios)})" if scenarios and len(scenarios) < len(d.SCENARIOS) else ""
+            each = " in each of those years" if family == "budget" else (" in each of those quarters" if additive
+                                                                         else "")
+            when = _when(g, d, family)
             span = f" in {when}" if when else ""
-            sentence = f"{first['label']} binds{span}{in_s}: {first['step']}{each} {_saving(family, value, estimate)}"
+            sentence = f"{first['label']} binds{span}: {first['step']}{each} {_saving(family, value, estimate)}"
+        relax = "one point more" if family in ("vendor_share", "provider_share") else (
+            "one point less" if family == "owned_share" else "1 % more")
         groups.append({"family": family, "entity": entity, "label": first["label"], "rows": int(len(g)),
                        "quarters": list(dict.fromkeys(quarters)), "value_musd": float(value),
-                       "value_of_1pct_musd": float(one_pct), "estimate": estimate, "sentence": sentence})
+                       "value_of_1pct_musd": float(one_pct), "relax": relax, "estimate": estimate,
+                       "sentence": sentence})
     groups.sort(key=lambda x: -x["value_of_1pct_musd"])
     return groups
 
@@ -593,9 +605,10 @@ def _price_text(d: ModelData, kind: str, item: str, scale: float = 1.0) -> str:
                 if ts else "")
     if kind == "block":
         return f"${d.block_capex_musd[item] / d.block_mw[item] * scale:,.2f}M per MW"
-    if kind == "lease":
+    if kind == "lease":  # the longest term; every term's price moves with the same multiplier
         terms = sorted((L, p) for (o, L), p in d.lease_musd_per_unit_quarter.items() if o == item)
-        return ", ".join(f"${p * per_hour * scale:,.2f}/h for {L} q" for L, p in terms)
+        L, p = terms[-1]
+        return f"${p * per_hour * scale:,.2f}/h for {L} q" + (" (other terms alike)" if len(terms) > 1 else "")
     if kind == "rental":
         return f"${d.rental_musd_per_unit_quarter[item] * per_hour * scale:,.2f}/h"
     return ""

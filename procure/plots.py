@@ -294,9 +294,10 @@ def power_plot(power: pd.DataFrame, scenario: str, site_names: dict | None = Non
             xs = [quarters.index(q) for q in starts.index]
             ax.scatter(xs, [0] * len(xs), marker="^", s=70, color="#d62728", zorder=5, clip_on=False,
                        label="block start")
-            for xi, mw in zip(xs, starts["build_started_mw"]):
-                ax.annotate(f"+{mw:,.0f}", (xi, 0), textcoords="offset points", xytext=(0, 8), ha="center",
-                            fontsize=7, color="#d62728")
+            for xi, mw in zip(xs, starts["build_started_mw"]):  # vertical labels: one per quarter never collide
+                ax.annotate(f"+{mw:,.0f}", (xi, 0), textcoords="offset points", xytext=(0, 7), ha="center",
+                            va="bottom", rotation=90, fontsize=7, color="#d62728",
+                            bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.75})
         ax.set_ylim(0, top * 1.12)
         name = site_names.get(site, site)
         ax.set_title(name if len(name) <= 28 else site, loc="left", fontsize=11)

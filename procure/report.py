@@ -270,7 +270,10 @@ def _explanation_blocks(explain: dict, analysis: dict, mix: pd.DataFrame, scenar
                  .agg(["min", "median", "max"]).reset_index())
         blocks.append(Block("text", "What one more H100e of demand would cost in a quarter (undiscounted $ per "
                                     "H100e-quarter, given the scenario reaches it): the dual of the demand row in "
-                                    "the LP with every lumpy decision fixed at the plan's value. Per quarter for "
+                                    "the LP with every lumpy decision fixed at the plan's value. A few hundred "
+                                    "dollars means idle owned capacity with power to spare (the next H100e costs its "
+                                    "electricity); thousands mean a rental or lease unit; the shortfall penalty "
+                                    "means nothing is left. Per quarter for "
                                     f"scenario '{scenario}' in the mix table above; over all scenarios and quarters:"))
         stats = stats.rename(columns={"min": "lowest $", "median": "median $", "max": "highest $"})
         for col in ("lowest $", "median $", "highest $"):
@@ -282,8 +285,8 @@ def _explanation_blocks(explain: dict, analysis: dict, mix: pd.DataFrame, scenar
         blocks.append(Block("text", "Ranked by what relaxing each limit by 1 % would save (shares: one percentage "
                                     "point); savings are expected discounted dollars. Purchases may adjust, power "
                                     "blocks and lease lots stay as planned; \"up to\" marks a local upper estimate."))
-        blocks.append(Block("list", [f"{g['sentence']} (1 % more: {_b(g['value_of_1pct_musd'], 2)})"
-                                     for g in limits[:12]]))
+        blocks.append(Block("list", [f"{g['sentence']} ({g.get('relax', '1 % more')}: "
+                                     f"{_b(g['value_of_1pct_musd'], 2)})" for g in limits[:12]]))
         if len(limits) > 12:
             blocks.append(Block("text", f"… and {len(limits) - 12} more in `binding.csv`."))
     else:

@@ -200,3 +200,22 @@ def test_one_scenario_has_no_vss(root):
     plan = procure.solve(root / "instances" / "tiny.json", keep_model=True)
     st = stochastic_value(plan.model, plan.data, {"objective": 1.0}, SolveOptions(), Clock(10))
     assert not st["applicable"]
+
+
+def test_grouped_limits_say_where_and_in_which_scenarios():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from procure.explain import BINDING_COLUMNS, limit_groups
+
+    d = SimpleNamespace(SCENARIOS=("base", "fast"), QUARTERS=("2026Q1", "2026Q2", "2026Q3", "2026Q4"))
+    rows = [("vendor_share", "nvidia", "The nvidia share cap (85%)", q, sc, v, "one more percentage point", 0.0, v,
+             "dual", "") for q, sc, v in (("2026Q1", "", 1.0), ("2026Q2", "", 2.0), ("2026Q4", "fast", 0.5))]
+    rows.append(("power", "a", "Alpha power", "2026Q3", "", 0.25, "one more MW", 0.0, 3.0, "dual", "one row"))
+    groups = limit_groups(pd.DataFrame(rows, columns=BINDING_COLUMNS), d)
+    assert [g["family"] for g in groups] == ["vendor_share", "power"]  # 3.5 vs 3.0 for 1 % (one point) more
+    assert groups[0]["sentence"] == ("The nvidia share cap (85%) binds in 2026Q1–2026Q2; 2026Q4 in fast: one more "
+                                     "percentage point in each of those quarters would save $3.5 M")
+    assert groups[0]["relax"] == "one point more"
+    assert groups[1]["sentence"] == "one row"
