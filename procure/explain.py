@@ -50,7 +50,6 @@ from typing import Any, Iterable
 import pandas as pd
 import pyomo.environ as pyo
 from pyomo.core.expr.visitor import identify_variables
-from pyomo.repn import generate_standard_repn
 
 from procure.data import ModelData
 from procure.model import build_model
