@@ -2,11 +2,12 @@
 planning for uncertainty.
 
 Everything here starts from a solved model (``procure.solve(..., keep_model=True)``) and leaves it as it
-found it (values, fixings, domains and active rows are restored).
+found it (values, bounds, fixings, domains and active rows are restored). "Lumpy decisions" are the
+components in :data:`DECISIONS` (blocks started, lots bought, lease lots signed, signed flags); fixing them
+fixes the plan whatever the formulation declares integer (the decisions or running totals of them).
 
 * **Marginal cost of compute** — the dual of ``meet_demand[w, n]`` in the LP obtained by fixing every
-  integer decision (power blocks, purchase lots, lease lots, signed flags) at its optimal value and relaxing
-  its domain. The objective weighs node ``n = (r, t)`` by ``p_n · δ_t``, so the raw dual is the change of
+  lumpy decision at its optimal value and relaxing every integer domain. The objective weighs node ``n = (r, t)`` by ``p_n · δ_t``, so the raw dual is the change of
   the *expected discounted* objective ($M) per extra H100e of demand at that node. We report it divided by
   ``p_n · δ_t`` and in $: **undiscounted $ per H100e-quarter in that quarter, given the scenario reaches
   the node** (an extra H100e is then served by the cheapest continuous option left: a rental, an idle
@@ -24,9 +25,10 @@ found it (values, fixings, domains and active rows are restored).
 * **Break-even prices** — for purchasable accelerators, power blocks, lease offers and rentals that the plan
   does not use (or uses only at a bound: every lot at its supply cap, every block, a lease lot at its
   maximum, a rental at its cap wherever used), a bisection over the mutable ``price_scale[key]`` with MIP
-  re-solves in one :class:`~procure.solve.HighsSession`, warm-started from the optimal plan. The result
-  is a bracket ``[low, high]`` of price multipliers: an unused option enters at ``low`` × today's price
-  and not at ``high``; a bound option leaves at ``high`` and not at ``low``.
+  re-solves in one :class:`~procure.solve.HighsSession`, warm-started from the optimal plan — re-optimising
+  everything (``full``) or, on slow instances, holding the other options' lumpy decisions (``restricted``).
+  The result is a bracket ``[low, high]`` of price multipliers: an unused option enters at ``low`` × today's
+  price and not at ``high``; a bound option leaves at ``high`` and not at ``low``.
 * **Value of the stochastic solution (VSS)** and **expected value of perfect information (EVPI)** when
   there are at least two scenarios: the expected-value problem (one path with probability-weighted demand)
   is solved, its first-stage decisions (nodes every scenario shares) are fixed in the stochastic model and
