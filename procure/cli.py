@@ -20,6 +20,8 @@ from procure.validation import InstanceError, LoadedInstance, load_instance
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Optimise long-term AI compute procurement: build, buy, lease or rent.")
 console = Console()
+if not console.is_terminal:  # logs and pipes: keep the wide per-quarter table whole instead of 80 columns
+    console = Console(width=200)
 errors = Console(stderr=True)
 
 EXIT_OK, EXIT_NO_PLAN, EXIT_BAD_INPUT = 0, 1, 2
