@@ -123,19 +123,15 @@ def highlights(out_dir: Path) -> list:
     base = analysis.get("baselines")
     if base is not None and not base.empty:
         table = Table(title="Baselines (same cost model)")
-        for col in ("strategy", "expected discounted cost", "above optimum", "shortfall H100e-q",
-                    "limits tight where short", "status"):
-            table.add_column(col, justify="right" if col in ("expected discounted cost", "above optimum",
-                                                             "shortfall H100e-q") else "left")
+        for col in ("strategy", "expected discounted cost", "above optimum", "shortfall H100e-q", "status"):
+            table.add_column(col, justify="left" if col in ("strategy", "status") else "right")
         for r in base.itertuples():
             pct = r.pct_above_optimum
             cost = r.objective_musd
-            where = getattr(r, "short_where", "")
             table.add_row(r.baseline, "—" if cost != cost or cost is None else f"{cost:,.1f} $M",
                           "—" if pct != pct or pct is None else f"{pct:+.1f} %",
                           "—" if r.shortfall_h100e_quarters != r.shortfall_h100e_quarters
-                          else f"{r.shortfall_h100e_quarters:,.0f}", "" if where != where else str(where or ""),
-                          str(r.status))
+                          else f"{r.shortfall_h100e_quarters:,.0f}", str(r.status))
         items.append(table)
     explain = analysis.get("explain")
     if explain:

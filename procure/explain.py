@@ -482,12 +482,16 @@ def _when(g: pd.DataFrame, d: ModelData, family: str) -> str:
         key = "" if sc != sc or not sc else str(sc)
         if q:
             by_scen.setdefault(key, []).append(str(q))
-    parts = []
-    for key, quarters in by_scen.items():
+    def runs(quarters: list[str]) -> str:
         quarters = list(dict.fromkeys(quarters))
-        text = ", ".join(quarters) if family == "budget" else quarters_text(quarters, d.QUARTERS)
-        parts.append(text + (f" in {', '.join(key.split())}" if key else ""))
-    return "; ".join(parts)
+        return ", ".join(sorted(quarters)) if family == "budget" else quarters_text(quarters, d.QUARTERS)
+
+    parts = [runs(quarters) + (f" in {', '.join(key.split())}" if key else "") for key, quarters in by_scen.items()]
+    detailed = "; ".join(parts)
+    if len(parts) <= 3 and len(detailed) <= 90:
+        return detailed
+    everywhere = runs([q for quarters in by_scen.values() for q in quarters])
+    return everywhere + (" (in some scenarios only for part of it)" if set(by_scen) - {""} else "")
 
 
 def limit_groups(binding: pd.DataFrame, d: ModelData) -> list[dict]:
