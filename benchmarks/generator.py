@@ -306,3 +306,26 @@ def load_named(name: str) -> LoadedInstance:
 
 def spec_from_name(name: str) -> BenchSpec | None:
     return SPECS.get(name)
+
+
+def sizes_table(names: tuple[str, ...] = SIZES + tuple(SHIPPED)) -> str:
+    """Markdown table of each instance's dimensions and model size (builds every model; no solve)."""
+    from procure.data import build_data
+    from procure.model import build_model
+    from procure.results import model_size
+
+    lines = ["| instance | quarters | sites | accelerators | offers | scenarios | tree nodes | variables | integers "
+             "| constraints |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for name in names:
+        loaded = load_named(name)
+        inst = loaded.instance
+        data = build_data(loaded)
+        size = model_size(build_model(data))
+        lines.append(f"| {name} | {data.T} | {len(inst.sites)} | {len(inst.purchases)} | {len(inst.lease_offers)} "
+                     f"| {len(inst.scenarios)} | {len(data.NODES)} | {size['variables']:,} | {size['integers']:,} "
+                     f"| {size['constraints']:,} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(sizes_table())
