@@ -613,7 +613,8 @@ def _price_text(d: ModelData, kind: str, item: str, scale: float = 1.0) -> str:
     if kind == "lease":  # the longest term; every term's price moves with the same multiplier
         terms = sorted((L, p) for (o, L), p in d.lease_musd_per_unit_quarter.items() if o == item)
         L, p = terms[-1]
-        return f"${p * per_hour * scale:,.2f}/h for {L} q" + (" (other terms alike)" if len(terms) > 1 else "")
+        return f"${p * per_hour * scale:,.2f}/h for {L} q" + (" (other terms alike)" if len(terms) > 1 and scale != 1
+                                                               else "")
     if kind == "rental":
         return f"${d.rental_musd_per_unit_quarter[item] * per_hour * scale:,.2f}/h"
     return ""
@@ -756,14 +757,14 @@ def _be_row(o: Option, enter: bool, lo: float | None, hi: float | None, probes: 
         if local is not None and math.isfinite(local):
             sentence += f" (local estimate {local:.2f}× today's price)"
     elif status.startswith("does not enter"):
-        sentence = f"{name} does not enter the plan even at {price(hi)} ({hi:.2f}× today's {o.price_text})"
+        sentence = f"{name} does not enter the plan even at {price(hi)} — {hi:.2f}× today's {o.price_text}"
     elif status.startswith("still used"):
-        sentence = f"{name} stays in the plan even at {price(lo)} ({lo:.2f}× today's {o.price_text})"
+        sentence = f"{name} stays in the plan even at {price(lo)} — {lo:.2f}× today's {o.price_text}"
     elif enter:
-        sentence = f"{name} would enter the plan at about {price(scale)} ({bracket} today's {o.price_text})"
+        sentence = f"{name} would enter the plan at about {price(scale)} — {bracket} today's {o.price_text}"
     else:
-        sentence = (f"{name} (used at its limit) would leave the plan at about {price(scale)} ({bracket} today's "
-                    f"{o.price_text})")
+        sentence = (f"{name} (used at its limit) would leave the plan at about {price(scale)} — {bracket} today's "
+                    f"{o.price_text}")
     if status.startswith("partial"):
         sentence += " — search stopped by the time budget"
     return {"option": o.key, "kind": o.kind, "item": o.item, "usage": o.usage, "volume": o.volume, "unit": o.unit,
