@@ -245,6 +245,12 @@ def spend_plot(costs: pd.DataFrame, probability: dict[str, float]) -> Figure:
         ax.annotate(f"net {total:,.1f}", (x[k], pos[k]), textcoords="offset points", xytext=(0, 3), ha="center",
                     fontsize=8)
     top, low = float(pos.max(initial=0.0)), float(neg.min(initial=0.0))
+    if top > 0 and low < -0.6 * top:  # a large end-of-horizon credit would squash every other bar: clip it
+        floor = -0.6 * top
+        for k in np.flatnonzero(neg < floor):
+            ax.annotate(f"{neg[k]:,.1f}\n↓ off scale", (x[k], floor), textcoords="offset points", xytext=(0, 4),
+                        ha="center", va="bottom", fontsize=8, color="white", fontweight="bold")
+        low = floor / 1.04
     span = max(top - low, 1e-9)
     ax.set_ylim(low - 0.04 * span if low < 0 else 0, top + 0.1 * span)
     ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}" if span >= 10 else "{x:,.1f}"))
@@ -339,7 +345,7 @@ def lease_timeline(plan: pd.DataFrame, sources: pd.DataFrame, scenario: str, qua
     ax.set_yticklabels(bars["label"], fontsize=9)
     ax.invert_yaxis()
     _quarter_axis(ax, quarters)
-    ax.set_xlim(-0.5, len(quarters) - 0.5 + max(2.5, 0.3 * len(quarters)))
+    ax.set_xlim(-0.5, len(quarters) - 0.5 + max(2.5, 0.4 * len(quarters)))
     ax.axvline(len(quarters) - 0.5, color="#888888", linewidth=0.8, linestyle=":")
     present = list(dict.fromkeys(group_of.get(s, "other") for s in bars["source"]))
     handles = [Patch(facecolor=colours.get(g, "#7f7f7f"), edgecolor="black", label=g) for g in present]

@@ -148,3 +148,12 @@ def test_a_source_group_has_one_colour_in_every_plot():
 def test_empty_plan_gives_placeholders():
     fig = plots.lease_timeline(plan_rows().iloc[0:0], sources(), "base", QUARTERS)
     assert "no leases" in fig.axes[0].texts[0].get_text()
+
+
+def test_a_large_end_of_horizon_credit_is_clipped_and_labelled():
+    costs = pd.DataFrame([("base", 2026, "capex_accelerators", 100.0, 100.0),
+                          ("base", 2027, "residual_value", -500.0, -450.0)],
+                         columns=["scenario", "year", "category", "undiscounted_musd", "discounted_musd"])
+    ax = plots.spend_plot(costs, {"base": 1.0}).axes[0]
+    assert ax.get_ylim()[0] > -500 and ax.get_ylim()[1] > 100
+    assert any("-500.0" in t.get_text() and "off scale" in t.get_text() for t in ax.texts)
