@@ -22,6 +22,7 @@ STATUSES = ("optimal", "feasible", "infeasible", "no_solution")
 _LEGACY_OPTIONS = {
     "cbc": ("seconds", "ratioGap", "threads"),
     "scip": ("limits/time", "limits/gap", "parallel/maxnthreads"),
+    "scip_direct": ("limits/time", "limits/gap", None),
     "gurobi": ("TimeLimit", "MIPGap", "Threads"),
     "gurobi_direct": ("TimeLimit", "MIPGap", "Threads"),
     "gurobi_persistent": ("TimeLimit", "MIPGap", "Threads"),
@@ -144,19 +145,27 @@ def _result(status: str, termination: str, objective, bound, seconds: float, sol
     return SolveResult(status, termination, objective, bound, relative_gap(objective, bound), seconds, solver)
 
 
-def _solve_legacy(model: pyo.ConcreteModel, options: SolveOptions) -> SolveResult:
-    name = options.solver
+def _legacy_solver(name: str):
     try:
         solver = pyo.SolverFactory(name)
-        available = solver is not None and solver.available(exception_flag=False)
+        return solver if solver is not None and solver.available(exception_flag=False) else None
     except Exception:  # pyomo raises a variety of errors for unknown or broken plugins
-        available = False
-    if not available:
-        raise SolverUnavailable(f"solver '{name}' is not available (is it installed and on PATH?)")
+        return None
+
+
+def _solve_legacy(model: pyo.ConcreteModel, options: SolveOptions) -> SolveResult:
+    name = options.solver
+    solver = _legacy_solver(name)
+    if solver is None and name == "scip":  # no scip executable: the PySCIPOpt library does the same job
+        name, solver = "scip_direct", _legacy_solver("scip_direct")
+    if solver is None:
+        raise SolverUnavailable(f"solver '{options.solver}' is not available (is it installed and on PATH?)")
     limit_key, gap_key, threads_key = _LEGACY_OPTIONS.get(name, (None, None, None))
     opts = dict(options.solver_options)
     if options.time_limit is not None and limit_key:
         opts[limit_key] = options.time_limit
+        if name == "cbc":
+            opts.setdefault("timeMode", "elapsed")  # CBC counts CPU seconds otherwise
     if gap_key:
         opts[gap_key] = options.gap
     if options.threads and threads_key:
