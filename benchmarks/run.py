@@ -34,6 +34,7 @@ import math
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -77,6 +78,8 @@ def solver_available(name: str) -> tuple[bool, str]:
             ok = False
         return (True, "") if ok else (False, "cbc executable not found (apt-get install coinor-cbc)")
     if name == "scip":
+        if shutil.which("scip"):
+            return True, ""
         try:
             import pyscipopt  # noqa: F401
         except ImportError:
@@ -86,21 +89,14 @@ def solver_available(name: str) -> tuple[bool, str]:
 
 
 def solve_options(solver: str, time_limit: float, gap: float, threads: int | None):
-    """``SolveOptions`` for ``procure.solve.solve_model``.
+    """``SolveOptions`` for ``procure.solve``: the same limit, gap and threads for every solver.
 
-    Two solver-specific settings ride in ``solver_options`` because ``procure.solve`` does not map them
-    itself (yet): CBC counts its ``seconds`` limit in CPU time unless ``timeMode elapsed`` is set, and
-    the ``scip_direct`` interface gets no time limit or gap from ``SolveOptions`` alone.
+    ``procure.solve`` maps them to each solver's own option names (CBC's limit in wall-clock seconds;
+    ``scip`` runs through PySCIPOpt's ``scip_direct`` when there is no ``scip`` executable).
     """
     from procure.solve import SolveOptions
 
-    if solver == "cbc":
-        return SolveOptions(solver="cbc", time_limit=time_limit, gap=gap, threads=threads,
-                            solver_options={"timeMode": "elapsed"})
-    if solver == "scip":
-        return SolveOptions(solver="scip_direct", time_limit=time_limit, gap=gap, threads=threads,
-                            solver_options={"limits/time": float(time_limit), "limits/gap": float(gap)})
-    return SolveOptions(solver="highs", time_limit=time_limit, gap=gap, threads=threads)
+    return SolveOptions(solver=solver, time_limit=time_limit, gap=gap, threads=threads)
 
 
 # ---------------------------------------------------------------------------------- one case (child)
