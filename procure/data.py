@@ -44,6 +44,7 @@ class ModelData:
     node_of: Mapping[tuple[str, int], Node]
     node_probability: Mapping[Node, float]
     parent_node: Mapping[Node, Node | None]
+    histories: Mapping[Node, tuple[Node, ...]]  # path from quarter 0 to the node; built once, read often
     discount: tuple[float, ...]              # factor for costs in quarter t
     discount_end: float                      # factor at the end of the horizon (residual values)
     year_of: tuple[int, ...]
@@ -119,8 +120,7 @@ class ModelData:
 
     def history(self, node: Node) -> tuple[Node, ...]:
         """Nodes on the path from quarter 0 to ``node`` (inclusive), indexed by quarter."""
-        scenario, t = node
-        return tuple(self.node_of[scenario, tau] for tau in range(t + 1))
+        return self.histories[node]
 
     def leaf_scenarios(self, node: Node) -> tuple[str, ...]:
         return tuple(s for s in self.SCENARIOS if self.node_of[s, node[1]] == node)
@@ -321,7 +321,9 @@ def build_data(loaded: LoadedInstance) -> ModelData:
         name=inst.name, QUARTERS=quarters, WORKLOADS=workloads, SCENARIOS=ids,
         probability=_freeze({s.id: s.probability for s in inst.scenarios}),
         NODES=nodes, node_of=_freeze(node_of), node_probability=_freeze(node_probability),
-        parent_node=_freeze(parent_node), discount=discount, discount_end=(1.0 + rate) ** (-T / 4.0),
+        parent_node=_freeze(parent_node),
+        histories=_freeze({n: tuple(node_of[n[0], tau] for tau in range(n[1] + 1)) for n in nodes}),
+        discount=discount, discount_end=(1.0 + rate) ** (-T / 4.0),
         year_of=tuple(quarter_year(q) for q in quarters), demand=_freeze(demand),
         SITES=sites, pue=_freeze({s.id: s.pue for s in inst.sites}),
         electricity_musd_per_mwh=_freeze({s.id: s.electricity_usd_per_mwh / 1e6 for s in inst.sites}),

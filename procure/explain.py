@@ -822,6 +822,7 @@ def single_path_data(d: ModelData, scenario_id: str, demand: dict) -> ModelData:
         node_of=MappingProxyType({(scenario_id, t): (scenario_id, t) for t in range(d.T)}),
         node_probability=MappingProxyType({n: 1.0 for n in nodes}),
         parent_node=MappingProxyType({(scenario_id, t): ((scenario_id, t - 1) if t else None) for t in range(d.T)}),
+        histories=MappingProxyType({(scenario_id, t): nodes[:t + 1] for t in range(d.T)}),
         demand=MappingProxyType({(w, (scenario_id, t)): float(demand[w, t]) for w in d.WORKLOADS for t in range(d.T)}))
 
 

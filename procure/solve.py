@@ -176,6 +176,8 @@ def _solve_legacy(model: pyo.ConcreteModel, options: SolveOptions) -> SolveResul
     term = results.solver.termination_condition
     has_solution = len(results.solution) > 0 and results.solver.status in (SolverStatus.ok, SolverStatus.warning,
                                                                            SolverStatus.aborted)
+    if term == LegacyTermination.intermediateNonInteger:  # CBC at its limit returns its LP point: no plan
+        has_solution = False
     if has_solution:
         model.solutions.load_from(results)
     status = _status(term == LegacyTermination.optimal, has_solution,
