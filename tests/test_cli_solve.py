@@ -120,3 +120,17 @@ def test_time_limit_stops_the_solve_and_keeps_the_incumbent(tmp_path, root):
     assert summary["seconds"]["solve"] < 1 + 2.0
     assert summary["gap"] > 1e-9 and summary["bound"] <= summary["objective"]
     assert (out / "plan.csv").exists()
+
+
+@pytest.mark.parametrize("solver", ["scip", "cbc"])
+def test_other_solvers_reach_the_same_tiny_optimum(tmp_path, root, solver):
+    from procure.solve import _legacy_solver
+
+    if _legacy_solver(solver) is None and _legacy_solver(f"{solver}_direct") is None:
+        pytest.skip(f"{solver} is not installed here")
+    result = runner.invoke(app, ["solve", str(root / "instances" / "tiny.json"), "--solver", solver,
+                                 "--out", str(tmp_path / "o"), "--json", "--no-report", "--time-limit", "30"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "optimal"
+    assert summary["objective"] == pytest.approx(26.24704, abs=1e-5)
