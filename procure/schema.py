@@ -13,7 +13,7 @@ between objects, quarters inside the horizon, probabilities) live in :mod:`procu
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from procure.quarters import is_quarter, quarter_ordinal, quarter_range, quarter_year
+from procure.quarters import quarter_ordinal, quarter_range, quarter_year
 from procure.schema import Accelerator, Catalog, Instance, Source
 
 PROBABILITY_TOLERANCE = 1e-6

@@ -14,29 +14,43 @@ def add_budget(m: pyo.ConcreteModel, d: ModelData) -> None:
 
         Σ_{t ∈ y} (cost[capex_power, node(s,t)] + cost[capex_accelerators, node(s,t)]) ≤ B_y (+ slack)
     """
-    rows, seen = [], set()
+    rows: dict[tuple[str, int], tuple] = {}
+    seen = set()
     for s in d.SCENARIOS:
         for y in d.capex_budget_musd:
             nodes = tuple(d.node_of[s, t] for t in range(d.T) if d.year_of[t] == y)
             if nodes and nodes not in seen:
                 seen.add(nodes)
-                rows.append((s, y))
-    give = slack(m, "budget", rows)
+                rows[s, y] = nodes
+    give = slack(m, "budget", list(rows))
 
     def rule(_, s, y):
-        nodes = [d.node_of[s, t] for t in range(d.T) if d.year_of[t] == y]
-        capex = sum(m.cost["capex_power", n] + m.cost["capex_accelerators", n] for n in nodes)
+        capex = sum(m.cost["capex_power", n] + m.cost["capex_accelerators", n] for n in rows[s, y])
         return capex <= d.capex_budget_musd[y] + give[s, y]
 
-    m.budget = pyo.Constraint(rows, rule=rule)
+    m.budget = pyo.Constraint(list(rows), rule=rule)
 
 
 def _total_served(m: pyo.ConcreteModel, d: ModelData, n: tuple):
     return sum(m.demand_h100e[w, n] - m.shortfall[w, n] for w in d.WORKLOADS)
 
 
-def _served_by(m: pyo.ConcreteModel, d: ModelData, n: tuple, keep) -> list:
-    return [m.served[u.id, n] for u in d.SOURCES if keep(u) and (u.id, n) in m.served]
+def _served_by(m: pyo.ConcreteModel, d: ModelData, key_of) -> dict:
+    """``{(key, node): [served[u, node] for the sources u with key_of(u) == key]}``, built in one pass."""
+    groups: dict = {}
+    for u in d.SOURCES:
+        for n in d.NODES:
+            if (u.id, n) in m.served:
+                groups.setdefault((key_of(u), n), []).append(m.served[u.id, n])
+    return groups
+
+
+def _add_share_cap(m: pyo.ConcreteModel, d: ModelData, family: str, caps, key_of) -> None:
+    served = _served_by(m, d, key_of)
+    rows = [(k, n) for k in caps for n in d.NODES if (k, n) in served]
+    give = slack(m, family, rows)
+    m.add_component(family, pyo.Constraint(rows, rule=lambda _, k, r, t: sum(served[k, (r, t)])
+                                           <= caps[k] * _total_served(m, d, (r, t)) + give[k, (r, t)]))
 
 
 def add_vendor_share(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -44,12 +58,7 @@ def add_vendor_share(m: pyo.ConcreteModel, d: ModelData) -> None:
 
         Σ_{u: vendor(a(u)) = v} served[u, n] ≤ share_v · Σ_w (D_{w,n} − shortfall[w, n]) (+ slack)
     """
-    rows = [(v, n) for v in d.max_vendor_share for n in d.NODES
-            if _served_by(m, d, n, lambda u, v=v: d.vendor[u.accelerator] == v)]
-    give = slack(m, "vendor_share", rows)
-    m.vendor_share = pyo.Constraint(rows, rule=lambda _, v, r, t: sum(
-        _served_by(m, d, (r, t), lambda u: d.vendor[u.accelerator] == v))
-        <= d.max_vendor_share[v] * _total_served(m, d, (r, t)) + give[v, (r, t)])
+    _add_share_cap(m, d, "vendor_share", d.max_vendor_share, lambda u: d.vendor[u.accelerator])
 
 
 def add_provider_share(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -57,12 +66,7 @@ def add_provider_share(m: pyo.ConcreteModel, d: ModelData) -> None:
 
         Σ_{u: provider(u) = p} served[u, n] ≤ share_p · Σ_w (D_{w,n} − shortfall[w, n]) (+ slack)
     """
-    rows = [(p, n) for p in d.max_provider_share for n in d.NODES
-            if _served_by(m, d, n, lambda u, p=p: u.provider == p)]
-    give = slack(m, "provider_share", rows)
-    m.provider_share = pyo.Constraint(rows, rule=lambda _, p, r, t: sum(
-        _served_by(m, d, (r, t), lambda u: u.provider == p))
-        <= d.max_provider_share[p] * _total_served(m, d, (r, t)) + give[p, (r, t)])
+    _add_share_cap(m, d, "provider_share", d.max_provider_share, lambda u: u.provider)
 
 
 def add_owned_share(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -71,7 +75,7 @@ def add_owned_share(m: pyo.ConcreteModel, d: ModelData) -> None:
         Σ_{u own} served[u, n] ≥ share_min · Σ_w (D_{w,n} − shortfall[w, n]) (− slack)
     """
     rows = list(d.NODES) if d.min_owned_share > 0 else []
+    owned = _served_by(m, d, lambda u: u.provider) if rows else {}
     give = slack(m, "owned_share", rows)
-    m.owned_share = pyo.Constraint(rows, rule=lambda _, r, t: sum(
-        _served_by(m, d, (r, t), lambda u: u.provider == OWN)) + give[(r, t)]
-        >= d.min_owned_share * _total_served(m, d, (r, t)))
+    m.owned_share = pyo.Constraint(rows, rule=lambda _, r, t: sum(owned.get((OWN, (r, t)), []))
+                                   + give[(r, t)] >= d.min_owned_share * _total_served(m, d, (r, t)))
