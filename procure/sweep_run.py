@@ -454,10 +454,22 @@ def _likely_mutable(path: str) -> bool:
                      "base", "growth") or ".demand." in path and leaf == "series")
 
 
-def _worker_init() -> None:
+WORKER_READY_TIMEOUT = 120.0
+"""Seconds a started worker waits for the others before it takes points anyway."""
+
+
+def _worker_init(ready=None) -> None:
     import signal
+    from threading import BrokenBarrierError
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the workers
+    if ready is not None:
+        # Every worker takes its first point only once all have started: otherwise the first process up
+        # can drain a short sweep before the others have finished importing, and they never get work.
+        try:
+            ready.wait(WORKER_READY_TIMEOUT)
+        except BrokenBarrierError:
+            pass
 
 
 def _run_local(context, tasks, workers, on_row):
@@ -485,8 +497,11 @@ def _run_pool(context, tasks, workers, on_row) -> list:
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_worker_init)
+    spawn = multiprocessing.get_context("spawn")
+    # the pool starts one process per submitted task until it has `workers`: that many meet at the barrier
+    ready = spawn.Barrier(min(workers, len(tasks))) if tasks else None
+    executor = ProcessPoolExecutor(max_workers=workers, mp_context=spawn, initializer=_worker_init,
+                                   initargs=(ready,))
     futures = {executor.submit(run_point, context, task): task for task in tasks}
     broken: set[int] = set()
     try:
