@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
-import io
 import json
 import math
 import os

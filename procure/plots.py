@@ -281,7 +281,6 @@ def power_plot(power: pd.DataFrame, scenario: str, site_names: dict | None = Non
                  fontsize=14, fontweight="bold")
     if not sites:
         return _empty(fig, axes[0, 0], "no sites")
-    x = np.arange(len(quarters))
     for k, ax in enumerate(axes.flat):
         if k >= len(sites):
             ax.set_visible(False)
