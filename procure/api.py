@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from procure.outputs import write_directory
 from procure.results import (capacity_table, costs_table, expected_costs, expected_shortfall, model_size,
                              plan_table, slack_report)
 from procure.solve import SolveOptions, SolveResult, solve_model
+from procure.staged import STRATEGIES, Stage, solve_staged, staged_applies
 from procure.validation import LoadedInstance, instance_from_dict, load_instance
 
 
@@ -52,8 +54,11 @@ def load(source: str | Path | dict | LoadedInstance) -> LoadedInstance:
 
 def solve(source: str | Path | dict | LoadedInstance, *, solver: str = "highs", time_limit: float | None = None,
           gap: float = 1e-4, threads: int | None = None, tee: bool = False,
-          lp_relaxation: bool = False, keep_model: bool = False) -> Plan:
+          lp_relaxation: bool = False, keep_model: bool = False, strategy: str = "auto") -> Plan:
     """Build and solve the instance; on infeasibility, re-solve elastically and name what had to give.
+
+    ``strategy``: ``direct`` (one MILP solve), ``staged`` (blocks, then lots, then everything; see
+    :mod:`procure.staged`; HiGHS only) or ``auto`` (staged where :func:`procure.staged.staged_applies`).
 
     Raises :class:`procure.validation.InstanceError` for bad input and
     :class:`procure.solve.SolverUnavailable` for a missing solver.
@@ -66,7 +71,15 @@ def solve(source: str | Path | dict | LoadedInstance, *, solver: str = "highs", 
     t0 = time.perf_counter()
     model = build_model(data)
     build_seconds = time.perf_counter() - t0
-    result = solve_model(model, options)
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)} (got {strategy!r})")
+    stages: list[Stage] = []
+    staged = options.solver.lower() in ("highs", "appsi_highs") and (
+        strategy == "staged" or (strategy == "auto" and staged_applies(model)))
+    if staged:
+        result, stages = solve_staged(model, data, options)
+    else:
+        result = solve_model(model, options)
     relaxed: list[dict] | None = None
     solved_model, solved_result = model, result
     if result.status == "infeasible":
@@ -91,8 +104,14 @@ def solve(source: str | Path | dict | LoadedInstance, *, solver: str = "highs", 
         "size": model_size(model),
         "scenarios": {s: data.probability[s] for s in data.SCENARIOS},
         "quarters": [data.QUARTERS[0], data.QUARTERS[-1]],
-        "options": {"time_limit": time_limit, "gap": gap, "threads": threads},
+        "options": {"time_limit": time_limit, "gap": gap, "threads": threads, "strategy": strategy},
+        "strategy": "staged" if staged else "direct",
     }
+    if stages:
+        summary["stages"] = [{"stage": st.name, "status": st.status, "objective": _round(st.objective),
+                              "bound": _round(st.bound if st.bound is not None and math.isfinite(st.bound)
+                                              else None),
+                              "seconds": round(st.seconds, 3)} for st in stages]
     tables = {"capacity": pd.DataFrame(), "plan": pd.DataFrame(), "costs": pd.DataFrame()}
     if solved_result.has_solution:
         tables = {"capacity": capacity_table(solved_model, data), "plan": plan_table(solved_model, data),

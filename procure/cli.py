@@ -100,6 +100,10 @@ def solve(
     threads: Optional[int] = typer.Option(None, "--threads", min=1, help="Solver threads."),
     as_json: bool = typer.Option(False, "--json", help="Print summary.json to stdout instead of tables."),
     lp_relaxation: bool = typer.Option(False, "--lp-relaxation", help="Also solve the LP relaxation, report its gap."),
+    strategy: str = typer.Option(
+        "auto", "--strategy",
+        help="auto, direct or staged: staged settles power blocks with purchase lots relaxed, rounds the lots, "
+             "then solves the whole model from that plan (HiGHS; auto = staged on models with 1,000+ integers)."),
     tee: bool = typer.Option(False, "--log", help="Stream the solver log."),
     no_report: bool = typer.Option(False, "--no-report", help="Skip the report (plots, explanation, baselines)."),
 ) -> None:
@@ -108,11 +112,16 @@ def solve(
     from procure.cli_report import print_highlights, write_outputs
     from procure.solve import SolverUnavailable
 
+    from procure.staged import STRATEGIES
+
+    if strategy not in STRATEGIES:
+        errors.print(f"[bold red]error:[/] --strategy must be one of {', '.join(STRATEGIES)} (got {strategy!r})")
+        raise typer.Exit(EXIT_BAD_INPUT)
     loaded = _load(instance)
     time_limit = time_limit or None
     try:
         plan = run_solve(loaded, solver=solver, time_limit=time_limit, gap=gap, threads=threads, tee=tee,
-                         lp_relaxation=lp_relaxation, keep_model=not no_report)
+                         lp_relaxation=lp_relaxation, keep_model=not no_report, strategy=strategy)
     except SolverUnavailable as exc:
         errors.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(EXIT_BAD_INPUT)

@@ -620,24 +620,6 @@ def _price_text(d: ModelData, kind: str, item: str, scale: float = 1.0) -> str:
     return ""
 
 
-def _warm_start(session: HighsSession, values: dict) -> None:
-    """Offer HiGHS a known feasible solution (variable id -> value) as its first incumbent."""
-    try:
-        import highspy
-        import numpy as np
-
-        h = session.highs
-        col = np.zeros(h.getNumCol())
-        for vid, j in session.solver._pyomo_var_to_solver_var_map.items():
-            col[j] = values.get(vid, 0.0)
-        sol = highspy.HighsSolution()
-        sol.col_value = list(col)
-        sol.value_valid = True
-        h.setSolution(sol)
-    except Exception:  # a warm start is an optimisation only
-        pass
-
-
 def _option_columns(m: pyo.ConcreteModel) -> dict[str, set]:
     """Integer columns that belong to each option key (ids)."""
     cols: dict[str, set] = defaultdict(set)
@@ -701,9 +683,9 @@ def break_even(m: pyo.ConcreteModel, d: ModelData, opts: SolveOptions, clock: Cl
                 if clock.expired:
                     return None
                 m.price_scale[o.key] = old * scale
-                _warm_start(session, start_values)
                 try:
-                    result = session.solve(dataclasses.replace(opts, time_limit=clock.limit(per_solve)))
+                    result = session.solve(dataclasses.replace(opts, time_limit=clock.limit(per_solve)),
+                                           start=start_values)
                 finally:
                     m.price_scale[o.key] = old
                 probes += 1
@@ -723,10 +705,18 @@ def break_even(m: pyo.ConcreteModel, d: ModelData, opts: SolveOptions, clock: Cl
                 rows.append(_be_row(o, enter, hi, None, probes, f"still used at {hi:g}×", local.get(o.key), mode))
                 continue
             guess = local.get(o.key)
+            # the local estimate is usually right: probe just either side of it first (at the estimate itself
+            # both answers are optimal, and the warm-started solver keeps the current plan)
+            near = []
+            if guess is not None and lo < guess < hi:
+                guess = min(max(guess, lo + 0.05 * (hi - lo)), hi - 0.05 * (hi - lo))
+                near = [guess + 0.005 * (hi - lo), guess - 0.005 * (hi - lo)]
             for k in range(steps):
                 mid = (lo + hi) / 2
-                if k == 0 and guess is not None and lo < guess < hi:
-                    mid = min(max(guess, lo + 0.05 * (hi - lo)), hi - 0.05 * (hi - lo))
+                while near and not lo < near[0] < hi:
+                    near.pop(0)
+                if near:
+                    mid = near.pop(0)
                 used = used_at(mid)
                 if used is None:
                     status = "partial (time budget)"

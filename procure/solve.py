@@ -86,6 +86,12 @@ def highs_solver():
     return solver
 
 
+# Pyomo's checks of the model before each persistent solve (each one pushes what changed to HiGHS)
+_AUTO_UPDATES = ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
+                 "check_for_new_or_removed_params", "check_for_new_objective", "update_constraints",
+                 "update_vars", "update_parameters", "update_named_expressions", "update_objective")
+
+
 class HighsSession:
     """A model loaded into HiGHS once and re-solved in place.
 
@@ -101,11 +107,39 @@ class HighsSession:
         self.solver.set_instance(model)
         self.load_seconds = time.perf_counter() - start
 
-    def solve(self, options: SolveOptions = SolveOptions()) -> SolveResult:
+    def solve(self, options: SolveOptions = SolveOptions(), start: dict[int, float] | None = None) -> SolveResult:
+        """Solve (again). ``start`` (``id(var)`` → value, missing variables 0) is offered to HiGHS as its
+        first incumbent; HiGHS checks it and ignores it if it is infeasible."""
         violated = getattr(getattr(self.model, "domains", None), "violated", None)
         if violated:
             return solve_model(self.model, options)
-        return _solve_highs(self.model, options, solver=self.solver)
+        if start is None:
+            return _solve_highs(self.model, options, solver=self.solver)
+        # Any change pushed to HiGHS discards a solution set before it, and Pyomo pushes the model's changes
+        # at the start of every solve: push them now, set the start, and solve without a second push.
+        self.solver.update()
+        self.set_start(start)
+        auto = self.solver.config.auto_updates
+        saved = {name: getattr(auto, name) for name in _AUTO_UPDATES if name in auto}
+        try:
+            for name in saved:
+                setattr(auto, name, False)
+            return _solve_highs(self.model, options, solver=self.solver)
+        finally:
+            for name, value in saved.items():
+                setattr(auto, name, value)
+
+    def set_start(self, start: dict[int, float]) -> bool:
+        """Hand HiGHS a solution (``id(var)`` → value); True when HiGHS accepted the vector."""
+        import highspy
+
+        values = [0.0] * self.highs.getNumCol()
+        for var_id, column in self.solver._pyomo_var_to_solver_var_map.items():
+            values[column] = start.get(var_id, 0.0)
+        solution = highspy.HighsSolution()
+        solution.col_value = values
+        solution.value_valid = True
+        return self.highs.setSolution(solution) == highspy.HighsStatus.kOk
 
     @property
     def highs(self):

@@ -13,7 +13,8 @@ import procure
 TINY = 26.24704      # by hand, see instances/tiny.json's description and the arithmetic below
 SMALL = 1359.623012  # HiGHS 1.15, gap 1e-4 (bound 1359.4872)
 META_GAP = 2e-3      # meta.json is not proven to 1e-4 in minutes; pinned at the 0.2 % gap it reaches quickly
-META = 150877.540385  # HiGHS 1.15, gap 2e-3 (bound 150626.71; LP relaxation 150624.90)
+META = 150741.216907  # HiGHS 1.15, gap 2e-3, staged strategy (bound 150624.90 from its first stage)
+META_DIRECT = 150877.540385  # HiGHS 1.15, gap 2e-3, one direct MILP solve (bound 150626.71)
 META_LP = 150624.896009
 
 
@@ -36,7 +37,15 @@ def test_small_pinned(root):
 def test_meta_pinned(root):
     plan = procure.solve(root / "instances" / "meta.json", gap=META_GAP, lp_relaxation=True)
     assert plan.status == "optimal"  # optimal within the requested gap
-    assert plan.summary["objective"] == pytest.approx(META, rel=META_GAP)
+    assert plan.summary["strategy"] == "staged"  # auto picks it for meta's 3,279 integers
+    assert plan.summary["objective"] == pytest.approx(META, rel=1e-6)  # no time limit: deterministic
     assert plan.summary["lp_relaxation"]["objective"] == pytest.approx(META_LP, rel=1e-7)
     assert plan.summary["bound"] >= META_LP - 1e-6
     assert plan.summary["shortfall_h100e_quarters"] == pytest.approx(0.0, abs=1.0)
+
+
+def test_meta_direct_pinned(root):
+    plan = procure.solve(root / "instances" / "meta.json", gap=META_GAP, strategy="direct")
+    assert plan.status == "optimal"
+    assert plan.summary["strategy"] == "direct"
+    assert plan.summary["objective"] == pytest.approx(META_DIRECT, rel=1e-6)

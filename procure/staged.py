@@ -1,0 +1,266 @@
+"""Staged MILP solve: settle the power blocks with purchase lots relaxed, then the lots, then everything.
+
+Why: the model's integrality gap has two parts of the same size — the timing of power blocks (few, costly
+decisions) and the rounding of purchase lots to whole racks (thousands of cheap ones). Branch-and-bound on
+both at once finds poor incumbents (HiGHS's own heuristics spend the first minute on sub-MIPs) and proves
+little. Taking them one at a time:
+
+1. **blocks** — lots continuous (``lots_to_date ∈ ℝ≥0``), everything else as built. This is a relaxation
+   of the full model, so its proven bound is a valid lower bound for the full model too.
+2. **lots** — lots integral again, ``blocks_to_date`` fixed at stage 1's values: a restriction, so any
+   solution it finds is a feasible plan of the full model.
+3. **full** — nothing fixed, started from stage 2's plan; it improves the plan and the bound while time
+   remains.
+
+The result reports the best plan found and the best bound of stages 1 and 3; the status is ``optimal``
+only when that gap is within the requested tolerance. Stages 1 and 2 each get a share of the time limit
+and, when a stage finishes early, the next one inherits what it left. Without a time limit every stage
+runs to the requested gap, and the whole is deterministic.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+import time
+
+from collections import defaultdict
+
+import pyomo.environ as pyo
+
+from procure.data import ModelData
+
+from procure.solve import HighsSession, SolveOptions, SolveResult, relative_gap
+
+STRATEGIES = ("auto", "direct", "staged")
+STAGE_SHARE = {"blocks": 0.3, "lots": 0.25}  # of the time limit; the full stage gets the rest
+MIN_INTEGERS = 1000   # below this many integer columns the direct solve is already fast
+
+
+def staged_applies(model: pyo.ConcreteModel) -> bool:
+    """Worth staging: both blocks and lots are integer, and the model is large enough to matter."""
+    blocks, lots = getattr(model, "blocks_to_date", None), getattr(model, "lots_to_date", None)
+    if blocks is None or lots is None or len(blocks) == 0 or len(lots) == 0:
+        return False
+    if not next(iter(lots.values())).is_integer():
+        return False
+    integers = sum(1 for v in model.component_data_objects(pyo.Var) if v.is_integer() or v.is_binary())
+    return integers >= MIN_INTEGERS
+
+
+@dataclasses.dataclass(frozen=True)
+class Stage:
+    name: str
+    status: str
+    objective: float | None
+    bound: float | None
+    seconds: float
+
+
+def solve_staged(model: pyo.ConcreteModel, d: ModelData, options: SolveOptions = SolveOptions(),
+                 session: HighsSession | None = None) -> tuple[SolveResult, list[Stage]]:
+    """Solve ``model`` in place in three stages (see the module docstring); returns the combined result
+    and one :class:`Stage` per stage run. Variable values hold the best plan found."""
+    started = time.perf_counter()
+    session = session or HighsSession(model)
+    lots = list(model.lots_to_date.values())
+    blocks = [v for v in model.blocks_to_date.values() if not v.fixed]
+    stages: list[Stage] = []
+
+    def budget(share: float | None) -> float | None:
+        if options.time_limit is None:
+            return None
+        left = max(options.time_limit - (time.perf_counter() - started), 0.0)
+        return left if share is None else min(left, options.time_limit * share + _unused(stages, options))
+
+    def run(name: str, share: float | None, start: dict | None = None) -> SolveResult:
+        # stages 1 and 2 aim at half the gap, so that together they can meet it
+        gap = options.gap if share is None else options.gap / 2
+        result = session.solve(dataclasses.replace(options, time_limit=budget(share), gap=gap), start=start)
+        stages.append(Stage(name, result.status, result.objective, result.bound, result.seconds))
+        return result
+
+    integer_domain = lots[0].domain
+    for v in lots:
+        v.domain = pyo.NonNegativeReals
+    try:
+        first = run("blocks", STAGE_SHARE["blocks"])
+    finally:
+        for v in lots:
+            v.domain = integer_domain
+    if first.status == "infeasible":  # a relaxation: the full model is infeasible too
+        return dataclasses.replace(first, seconds=time.perf_counter() - started), stages
+
+    plan = None
+    if first.has_solution:
+        fractional = {id(v): v.value or 0.0 for v in lots}
+        plan = _round_and_complete(model, d, session, options, budget, stages)
+        # then let HiGHS search between the floor and ceiling of stage 1's lots, from the rounded plan
+        with _pinned(blocks, lambda v: round(v.value)), _bounded(lots, fractional):
+            second = run("lots", STAGE_SHARE["lots"], start=plan[0] if plan else None)
+        if second.has_solution and (plan is None or second.objective < plan[1]):
+            plan = _values(model), second.objective
+
+    if plan is not None and _within(plan[1], first.bound, options.gap):
+        return _combine(model, options, started, first, None, plan), stages
+    final = run("full", None, start=plan[0] if plan else None)
+    return _combine(model, options, started, first, final, plan), stages
+
+
+def _round_and_complete(model, d, session, options, budget, stages):
+    """Stage 2, cheap: round stage 1's lot totals up (kept monotone, trimmed to the supply caps), hold every
+    integer at its value and solve what is left, an LP. Returns (values, objective) or None."""
+    rounded = round_lots(model, d)
+    integers = [v for v in model.component_data_objects(pyo.Var) if (v.is_integer() or v.is_binary()) and not v.fixed]
+    with _pinned(integers, lambda v: rounded.get(id(v), round(v.value or 0.0))):
+        result = session.solve(dataclasses.replace(options, time_limit=budget(STAGE_SHARE["lots"])))
+    stages.append(Stage("lots (rounded)", result.status, result.objective, result.bound, result.seconds))
+    return (_values(model), result.objective) if result.has_solution else None
+
+
+def round_lots(model: pyo.ConcreteModel, d: ModelData) -> dict[int, int]:
+    """Integer lot totals near the current (fractional) ones: the ceiling of each total, never below its
+    parent's; where that would buy more than a supply cap allows, one lot less at the sites rounded up
+    most. Returns ``id(var)`` → value."""
+    lots = model.lots_to_date
+    rounded: dict[tuple, int] = {}
+    by_node = defaultdict(list)
+    for key in lots:
+        by_node[key[0], (key[2], key[3])].append(key)
+    for (a, n), keys in sorted(by_node.items(), key=lambda item: (item[0][1][1], item[0])):  # parents first
+        parent = d.parent_node[n]
+        before = {k: rounded.get((k[0], k[1], *parent), 0) if parent else 0 for k in keys}
+        for k in keys:
+            rounded[k] = max(math.ceil((lots[k].value or 0.0) - 1e-6), before[k])
+        cap = d.supply_cap.get((a, n[1]))
+        if cap is None:
+            continue
+        lot = d.buy_lot[a]
+        while lot * sum(rounded[k] - before[k] for k in keys) > cap + 1e-6:
+            movable = [k for k in keys if rounded[k] > before[k]]
+            if not movable:
+                break
+            k = max(movable, key=lambda k: rounded[k] - (lots[k].value or 0.0))
+            rounded[k] -= 1
+    _trim_to_budget(model, d, rounded)
+    return {id(lots[k]): v for k, v in rounded.items()}
+
+
+def _trim_to_budget(model: pyo.ConcreteModel, d: ModelData, rounded: dict[tuple, int]) -> None:
+    """Rounding up buys more than the LP did; where that breaks an annual capex budget, drop one lot (at
+    its node and every later node of its subtree, so no other year's spending moves) at a time, the lots
+    rounded up most first."""
+    budget = getattr(model, "budget", None)
+    if budget is None or len(budget) == 0:
+        return
+    lots = model.lots_to_date
+
+    def push():  # the rounded totals and their increments into the model, to evaluate budget rows
+        for k, v in rounded.items():
+            lots[k].set_value(v, skip_validation=True)
+        for (a, i, r, t), var in model.buy.items():
+            parent = d.parent_node[r, t]
+            before = rounded.get((a, i, *parent), 0) if parent else 0
+            var.set_value(rounded[a, i, r, t] - before, skip_validation=True)
+
+    fractional = {k: lots[k].value or 0.0 for k in rounded}
+    push()
+    for (s, y), row in budget.items():
+        nodes = [d.node_of[s, t] for t in range(d.T) if d.year_of[t] == y]
+        candidates = [k for k in rounded if (k[2], k[3]) in nodes]
+        while pyo.value(row.body) > pyo.value(row.upper) + 1e-6:
+            movable = [k for k in candidates if rounded[k] - (rounded.get((k[0], k[1], *d.parent_node[k[2], k[3]]), 0)
+                                                           if d.parent_node[k[2], k[3]] else 0) > 0]
+            if not movable:
+                break
+            k = max(movable, key=lambda k: rounded[k] - fractional[k])
+            for later in _subtree(d, rounded, k):
+                rounded[later] -= 1
+            push()
+
+
+def _subtree(d: ModelData, rounded: dict[tuple, int], key: tuple) -> list[tuple]:
+    a, i, r, t = key
+    return [k for k in rounded if k[0] == a and k[1] == i and k[3] >= t and d.history((k[2], k[3]))[t] == (r, t)]
+
+
+@contextlib.contextmanager
+def _pinned(variables, value_of):
+    """Hold variables at ``value_of(v)`` through their bounds: Pyomo's persistent interface pushes a bound
+    change as it is, while fixing a variable makes it re-process every row the variable is in (seconds)."""
+    saved = [(v, v.lb, v.ub) for v in variables]
+    try:
+        for v, _, _ in saved:
+            x = value_of(v)
+            v.setlb(x)
+            v.setub(x)
+        yield
+    finally:
+        for v, lb, ub in saved:
+            v.setlb(lb)
+            v.setub(ub)
+
+
+@contextlib.contextmanager
+def _bounded(lots, fractional: dict[int, float]):
+    """Each lot total between the floor and ceiling of its stage-1 value, widened to its current value
+    (the rounded plan, which the caps may have trimmed below the floor)."""
+    saved = [(v, v.lb, v.ub) for v in lots]
+    try:
+        for v, lb, ub in saved:
+            x, now = fractional[id(v)], round(v.value or 0.0)
+            v.setlb(max(min(math.floor(x + 1e-6), now), lb or 0))
+            high = max(math.ceil(x - 1e-6), now)
+            v.setub(high if ub is None else min(high, ub))
+        yield
+    finally:
+        for v, lb, ub in saved:
+            v.setlb(lb)
+            v.setub(ub)
+
+
+def _within(objective: float, bound: float | None, gap: float) -> bool:
+    measured = relative_gap(objective, bound)
+    return measured is not None and measured <= gap + 1e-12
+
+
+def _combine(model: pyo.ConcreteModel, options: SolveOptions, started: float, first: SolveResult,
+             final: SolveResult | None, plan: tuple[dict, float] | None) -> SolveResult:
+    """Best plan of stages 2 and 3 (its values left in ``model``) against the best bound of stages 1 and 3."""
+    if final is None:
+        objective, termination = plan[1], "staged: gap met before the full stage"
+        _restore(model, plan[0])
+    elif final.has_solution and (plan is None or final.objective <= plan[1] + 1e-9):
+        objective, termination = final.objective, f"staged: {final.termination}"
+    elif plan is not None:  # the full stage did not keep the start: put the stage-2 plan back
+        _restore(model, plan[0])
+        objective, termination = plan[1], f"staged: {final.termination}"
+    else:
+        objective, termination = None, f"staged: {final.termination}"
+    bounds = [b for b in (first.bound, final.bound if final else None) if b is not None and math.isfinite(b)]
+    bound = max(bounds) if bounds else None
+    if objective is not None and bound is not None:
+        bound = min(bound, objective)
+    gap = relative_gap(objective, bound)
+    if objective is None:
+        status = final.status
+    else:
+        status = "optimal" if gap is not None and gap <= options.gap + 1e-12 else "feasible"
+    return SolveResult(status, termination, objective, bound, gap, time.perf_counter() - started, "highs")
+
+
+def _unused(stages: list[Stage], options: SolveOptions) -> float:
+    """Time earlier stages were granted but did not use (they finished early)."""
+    granted = sum(options.time_limit * STAGE_SHARE.get(s.name, 0.0) for s in stages)
+    return max(granted - sum(s.seconds for s in stages), 0.0)
+
+
+def _values(model: pyo.ConcreteModel) -> dict[int, float]:
+    return {id(v): v.value for v in model.component_data_objects(pyo.Var) if v.value is not None}
+
+
+def _restore(model: pyo.ConcreteModel, values: dict[int, float]) -> None:
+    for v in model.component_data_objects(pyo.Var):
+        if id(v) in values:
+            v.set_value(values[id(v)], skip_validation=True)

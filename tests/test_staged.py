@@ -1,0 +1,110 @@
+"""The staged strategy (procure/staged.py) and the warm start it relies on."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pyomo.environ as pyo
+import pytest
+from typer.testing import CliRunner
+
+import procure
+from procure.api import load
+from procure.cli import app
+from procure.data import build_data
+from procure.model import build_model
+from procure.solve import HighsSession, SolveOptions
+from procure.staged import round_lots, solve_staged
+
+from test_pinned_objectives import SMALL
+
+
+def _relaxed_lots_solution(path):
+    """``small.json``/``meta.json`` solved with purchase lots continuous (stage 1 of the strategy)."""
+    data = build_data(load(path))
+    model = build_model(data)
+    for v in model.lots_to_date.values():
+        v.domain = pyo.NonNegativeReals
+    result = HighsSession(model).solve(SolveOptions(gap=1e-3, time_limit=60))
+    assert result.has_solution
+    return model, data
+
+
+def test_a_start_is_used_by_highs(root):
+    # With no branching and no heuristics HiGHS finds nothing on its own; handed the plan it reports it.
+    data = build_data(load(root / "instances" / "small.json"))
+    solved = build_model(data)
+    reference = HighsSession(solved).solve(SolveOptions(gap=1e-2))
+    fresh = build_model(data)
+    values = {id(new): old.value for old, new in zip(solved.component_data_objects(pyo.Var),
+                                                     fresh.component_data_objects(pyo.Var))
+              if old.value is not None}
+    session = HighsSession(fresh)
+    crippled = SolveOptions(gap=1e-9, solver_options={"mip_max_nodes": 0, "mip_heuristic_effort": 0.0})
+    assert not session.solve(crippled).has_solution
+    started = session.solve(crippled, start=values)
+    assert started.has_solution
+    assert started.objective == pytest.approx(reference.objective, rel=1e-9)
+
+
+@pytest.mark.parametrize("instance", ["small.json", "meta.json"])
+def test_rounded_lots_are_integral_monotone_and_within_supply_and_budget(root, instance):
+    model, data = _relaxed_lots_solution(root / "instances" / instance)
+    fractional = {k: v.value for k, v in model.lots_to_date.items()}
+    rounded_by_id = round_lots(model, data)
+    rounded = {k: rounded_by_id[id(v)] for k, v in model.lots_to_date.items()}
+    assert any(abs(x - round(x)) > 1e-6 for x in fractional.values())  # there was something to round
+    before = {}
+    for (a, i, r, t), value in rounded.items():
+        assert value >= 0 and value == int(value)
+        parent = data.parent_node[r, t]
+        before[a, i, r, t] = rounded.get((a, i, *parent), 0) if parent else 0
+        assert value >= before[a, i, r, t]  # running totals never fall: no negative purchase
+    bought = defaultdict(float)
+    for (a, i, r, t), value in rounded.items():
+        bought[a, t, r] += data.buy_lot[a] * (value - before[a, i, r, t])
+    for (a, t, r), units in bought.items():
+        cap = data.supply_cap.get((a, t))
+        if cap is not None:
+            assert units <= cap + 1e-6
+    for row in model.budget.values():  # round_lots leaves the rounded totals and their increments in place
+        assert pyo.value(row.body) <= pyo.value(row.upper) + 1e-6
+
+
+def test_staged_reaches_the_pinned_small_optimum_with_a_valid_bound(root):
+    plan = procure.solve(root / "instances" / "small.json", gap=1e-4, strategy="staged")
+    assert plan.summary["strategy"] == "staged"
+    assert plan.status == "optimal"
+    assert plan.summary["objective"] == pytest.approx(SMALL, rel=1e-4)
+    assert plan.summary["bound"] <= SMALL * (1 + 1e-9)
+    names = [stage["stage"] for stage in plan.summary["stages"]]
+    assert names[:2] == ["blocks", "lots (rounded)"]
+    # stage 1 relaxes the lots: its bound is a lower bound of the full model
+    assert plan.summary["stages"][0]["bound"] <= SMALL * (1 + 1e-9)
+
+
+def test_staged_keeps_its_time_limit(root):
+    data = build_data(load(root / "instances" / "meta.json"))
+    model = build_model(data)
+    result, stages = solve_staged(model, data, SolveOptions(time_limit=6, gap=1e-6))
+    assert result.status in ("feasible", "no_solution")  # 1e-6 is out of reach in 6 s
+    assert result.termination.startswith("staged: ")
+    assert result.bound is not None and (not result.has_solution or result.bound <= result.objective)
+    # a limit, not a benchmark: generous slack for Pyomo's bookkeeping between the stages
+    assert result.seconds < 6 + 10
+    assert sum(stage.seconds for stage in stages) <= result.seconds + 1e-6
+
+
+def test_staged_returns_a_plan_at_its_limit(root):
+    plan = procure.solve(root / "instances" / "small.json", gap=1e-9, time_limit=5, strategy="staged")
+    assert plan.status == "feasible" and plan.summary["has_plan"]
+    assert plan.summary["bound"] <= plan.summary["objective"]
+    assert plan.summary["objective"] == pytest.approx(SMALL, rel=5e-3)
+
+
+def test_unknown_strategy_is_a_clear_error(root):
+    result = CliRunner().invoke(app, ["solve", str(root / "instances" / "tiny.json"), "--strategy", "fastest",
+                                      "--no-report"])
+    assert result.exit_code == 2
+    assert "--strategy must be one of auto, direct, staged" in result.output
+    assert "Traceback" not in result.output
