@@ -7,10 +7,15 @@ little. Taking them one at a time:
 
 1. **blocks** — lots continuous (``lots_to_date ∈ ℝ≥0``), everything else as built. This is a relaxation
    of the full model, so its proven bound is a valid lower bound for the full model too.
-2. **lots** — lots integral again, ``blocks_to_date`` fixed at stage 1's values: a restriction, so any
-   solution it finds is a feasible plan of the full model.
-3. **full** — nothing fixed, started from stage 2's plan; it improves the plan and the bound while time
-   remains.
+2. **lots** — ``blocks_to_date`` held at stage 1's values (through their bounds). First every lot total is
+   rounded up (never below its parent's, trimmed to the supply caps and the capex budget) and, with every
+   integer held, an LP completes the plan. Then HiGHS searches the lots between the floor and ceiling of
+   stage 1's values, started from that plan. Both are restrictions of the full model: what they find is
+   a feasible plan of it.
+3. **full** — nothing held, started from stage 2's plan; it improves the plan and the bound while time
+   remains. Skipped when stage 2's plan is already within the gap of stage 1's bound.
+
+Stages 1 and 2 aim at half the requested gap, so that together they can meet it.
 
 The result reports the best plan found and the best bound of stages 1 and 3; the status is ``optimal``
 only when that gap is within the requested tolerance. Stages 1 and 2 each get a share of the time limit
