@@ -16,6 +16,7 @@ from procure.model import build_model
 from procure.solve import HighsSession, SolveOptions
 from procure.staged import round_lots, solve_staged
 
+from helpers import base_instance, load as load_hand, site, with_catalog_change
 from test_pinned_objectives import SMALL
 
 
@@ -69,6 +70,45 @@ def test_rounded_lots_are_integral_monotone_and_within_supply_and_budget(root, i
             assert units <= cap + 1e-6
     for row in model.budget.values():  # round_lots leaves the rounded totals and their increments in place
         assert pyo.value(row.body) <= pyo.value(row.upper) + 1e-6
+
+
+def _hand_model(tmp_path, inst, catalog):
+    data = build_data(load_hand(tmp_path, inst, catalog))
+    return build_model(data), data
+
+
+def test_rounding_trims_to_the_supply_cap_at_the_site_rounded_up_most(tmp_path):
+    # G in lots of 10 units, at most 25 units bought per quarter, two sites. Fractional lots 1.2 and 1.3
+    # (25 units) round up to 2 and 2 = 40 units > 25: one lot off s1 (rounded up by 0.8, more than s2's
+    # 0.7) leaves 30 > 25, then one off s2 (now rounded up most, 0.7 against s1's −0.2): 1 and 1 = 20.
+    catalog = with_catalog_change("G", lot_size=10, supply_cap_units=25)
+    inst = base_instance(quarters=1, demand=[0])
+    inst["sites"] = [site("s1", mw=100), site("s2", mw=100)]
+    inst["purchases"] = [{"accelerator": "G"}]
+    model, data = _hand_model(tmp_path, inst, catalog)
+    model.lots_to_date["G", "s1", "base", 0].set_value(1.2)
+    model.lots_to_date["G", "s2", "base", 0].set_value(1.3)
+    rounded = round_lots(model, data)
+    assert rounded[id(model.lots_to_date["G", "s1", "base", 0])] == 1
+    assert rounded[id(model.lots_to_date["G", "s2", "base", 0])] == 1
+
+
+def test_rounding_trims_to_the_capex_budget_without_moving_spend_to_another_year(tmp_path):
+    # G at $1M a unit, lots of 1, budget $2.5M a year; two quarters of 2026. Fractional totals 1.6 and 2.5
+    # (spend 2.5) round up to 2 and 3 (spend 3 > 2.5). Q2's total was rounded up most (0.5 against 0.4):
+    # Q2 drops to 2 (its subtree is Q2 alone), spend 2 ≤ 2.5, and Q1 keeps its 2.
+    inst = base_instance(quarters=2, demand=[0, 0])
+    inst["sites"] = [site("s1", mw=100)]
+    inst["purchases"] = [{"accelerator": "G"}]
+    inst["policy"]["capex_budget_musd_per_year"] = 2.5
+    model, data = _hand_model(tmp_path, inst, with_catalog_change("G"))
+    model.lots_to_date["G", "s1", "base", 0].set_value(1.6)
+    model.lots_to_date["G", "s1", "base", 1].set_value(2.5)
+    rounded = round_lots(model, data)
+    assert rounded[id(model.lots_to_date["G", "s1", "base", 0])] == 2
+    assert rounded[id(model.lots_to_date["G", "s1", "base", 1])] == 2
+    row = next(iter(model.budget.values()))
+    assert pyo.value(row.body) == pytest.approx(2.0)
 
 
 def test_staged_reaches_the_pinned_small_optimum_with_a_valid_bound(root):
