@@ -35,7 +35,6 @@ from collections import defaultdict
 import pyomo.environ as pyo
 
 from procure.data import ModelData
-
 from procure.solve import HighsSession, SolveOptions, SolveResult, relative_gap
 
 STRATEGIES = ("auto", "direct", "staged")
@@ -114,8 +113,8 @@ def solve_staged(model: pyo.ConcreteModel, d: ModelData, options: SolveOptions =
 
 
 def _round_and_complete(model, d, session, options, budget, stages):
-    """Stage 2, cheap: round stage 1's lot totals up (kept monotone, trimmed to the supply caps), hold every
-    integer at its value and solve what is left, an LP. Returns (values, objective) or None."""
+    """Stage 2, cheap: round stage 1's lot totals up (:func:`round_lots`), hold every integer at its value
+    and solve what is left, an LP. Returns (values, objective) or None."""
     rounded = round_lots(model, d)
     integers = [v for v in model.component_data_objects(pyo.Var) if (v.is_integer() or v.is_binary()) and not v.fixed]
     with _pinned(integers, lambda v: rounded.get(id(v), round(v.value or 0.0))):
@@ -127,7 +126,7 @@ def _round_and_complete(model, d, session, options, budget, stages):
 def round_lots(model: pyo.ConcreteModel, d: ModelData) -> dict[int, int]:
     """Integer lot totals near the current (fractional) ones: the ceiling of each total, never below its
     parent's; where that would buy more than a supply cap allows, one lot less at the sites rounded up
-    most. Returns ``id(var)`` → value."""
+    most; then trimmed to the capex budget (:func:`_trim_to_budget`). Returns ``id(var)`` → value."""
     lots = model.lots_to_date
     rounded: dict[tuple, int] = {}
     by_node = defaultdict(list)
