@@ -103,7 +103,7 @@ def solve(
     strategy: str = typer.Option(
         "auto", "--strategy",
         help="auto, direct or staged: staged settles power blocks with purchase lots relaxed, rounds the lots, "
-             "then solves the whole model from that plan (HiGHS; auto = staged on models with 1,000+ integers)."),
+             "then solves the whole model from that plan (HiGHS; auto = staged on models with 100+ integers)."),
     tee: bool = typer.Option(False, "--log", help="Stream the solver log."),
     no_report: bool = typer.Option(False, "--no-report", help="Skip the report (plots, explanation, baselines)."),
 ) -> None:

@@ -39,7 +39,7 @@ from procure.solve import HighsSession, SolveOptions, SolveResult, relative_gap
 
 STRATEGIES = ("auto", "direct", "staged")
 STAGE_SHARE = {"blocks": 0.3, "lots": 0.25}  # of the time limit; the full stage gets the rest
-MIN_INTEGERS = 1000   # below this many integer columns the direct solve is already fast
+MIN_INTEGERS = 100    # below this many integer columns the direct solve is already fast (xs: 63)
 
 
 def staged_applies(model: pyo.ConcreteModel) -> bool:

@@ -108,15 +108,19 @@ def test_bad_option_is_a_usage_error(tmp_path):
     assert runner.invoke(app, ["solve", str(path), "--threads", "0"]).exit_code == 2
 
 
-def test_time_limit_stops_the_solve_and_keeps_the_incumbent(tmp_path, root):
+@pytest.mark.parametrize("strategy, termination", [("direct", "maxTimeLimit"), ("staged", "staged: maxTimeLimit")])
+def test_time_limit_stops_the_solve_and_keeps_the_incumbent(tmp_path, root, strategy, termination):
     # small.json needs far more than a second to prove a 1e-9 gap; a 1-second limit must stop HiGHS
-    # (measured: the solver call returns within the limit plus loading overhead) with a plan in hand.
+    # (measured: the solver call returns within the limit plus loading overhead) with a plan in hand,
+    # whether in one solve or across the stages (which share the one limit).
     out = tmp_path / "out"
     result = runner.invoke(app, ["solve", str(root / "instances" / "small.json"), "--out", str(out),
-                                 "--time-limit", "1", "--gap", "1e-9", "--json", "--no-report"])
+                                 "--time-limit", "1", "--gap", "1e-9", "--json", "--no-report",
+                                 "--strategy", strategy])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert summary["status"] == "feasible" and summary["termination"] == "maxTimeLimit"
+    assert summary["status"] == "feasible" and summary["termination"] == termination
+    assert summary["strategy"] == strategy
     assert summary["seconds"]["solve"] < 1 + 2.0
     assert summary["gap"] > 1e-9 and summary["bound"] <= summary["objective"]
     assert (out / "plan.csv").exists()

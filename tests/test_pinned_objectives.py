@@ -11,7 +11,7 @@ import pytest
 import procure
 
 TINY = 26.24704      # by hand, see instances/tiny.json's description and the arithmetic below
-SMALL = 1359.623012  # HiGHS 1.15, gap 1e-4 (bound 1359.4872)
+SMALL = 1359.623012  # HiGHS 1.15, gap 1e-4, direct solve (bound 1359.4872); the staged default lands within the gap
 META_GAP = 2e-3      # meta.json is not proven to 1e-4 in minutes; pinned at the 0.2 % gap it reaches quickly
 META = 150741.216907  # HiGHS 1.15, gap 2e-3, staged strategy (bound 150624.90 from its first stage)
 META_DIRECT = 150877.540385  # HiGHS 1.15, gap 2e-3, one direct MILP solve (bound 150626.71)
