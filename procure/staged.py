@@ -113,10 +113,13 @@ def solve_staged(model: pyo.ConcreteModel, d: ModelData, options: SolveOptions =
         if second.has_solution and (plan is None or second.objective < plan[1]):
             plan = _values(model), second.objective
 
+    skip = None
     if plan is not None and _within(plan[1], first.bound, options.gap):
-        return _combine(model, options, started, first, None, plan, "staged: gap met before the full stage"), stages
-    if plan is not None and options.time_limit is not None and budget(None) < FULL_MIN_SHARE * options.time_limit:
-        return _combine(model, options, started, first, None, plan, "staged: maxTimeLimit (no time for the full stage)"), stages
+        skip = "staged: gap met before the full stage"
+    elif plan is not None and options.time_limit is not None and budget(None) < FULL_MIN_SHARE * options.time_limit:
+        skip = "staged: maxTimeLimit (no time for the full stage)"
+    if skip:
+        return _combine(model, options, started, first, None, plan, skip), stages
     final = run("full", None, start=plan[0] if plan else None)
     return _combine(model, options, started, first, final, plan), stages
 
@@ -125,7 +128,8 @@ def _round_and_complete(model, d, session, options, budget, stages):
     """Stage 2, cheap: round stage 1's lot totals up (:func:`round_lots`), hold every integer at its value
     and solve what is left, an LP. Returns (values, objective) or None."""
     rounded = round_lots(model, d)
-    integers = [v for v in model.component_data_objects(pyo.Var) if (v.is_integer() or v.is_binary()) and not v.fixed]
+    integers = [v for v in model.component_data_objects(pyo.Var)
+                if (v.is_integer() or v.is_binary()) and not v.fixed]
     with _pinned(integers, lambda v: rounded.get(id(v), round(v.value or 0.0))):
         result = session.solve(dataclasses.replace(options, time_limit=budget(STAGE_SHARE["lots"])))
     stages.append(Stage("lots (rounded)", result.status, result.objective, result.bound, result.seconds))
