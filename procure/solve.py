@@ -87,7 +87,7 @@ def highs_solver():
 
 
 # Pyomo's checks of the model before each persistent solve (each one pushes what changed to HiGHS)
-_AUTO_UPDATES = ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
+AUTO_UPDATES = ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
                  "check_for_new_or_removed_params", "check_for_new_objective", "update_constraints",
                  "update_vars", "update_parameters", "update_named_expressions", "update_objective")
 
@@ -120,7 +120,7 @@ class HighsSession:
         self.solver.update()
         self.set_start(start)
         auto = self.solver.config.auto_updates
-        saved = {name: getattr(auto, name) for name in _AUTO_UPDATES if name in auto}
+        saved = {name: getattr(auto, name) for name in AUTO_UPDATES if name in auto}
         try:
             for name in saved:
                 setattr(auto, name, False)

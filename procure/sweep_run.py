@@ -142,7 +142,7 @@ class PointTask:
 class _Session:
     def __init__(self, data, build_seconds: float):
         from procure.model import build_model
-        from procure.solve import HighsSession
+        from procure.solve import AUTO_UPDATES, HighsSession
 
         start = time.perf_counter()
         self.data = data
@@ -151,9 +151,7 @@ class _Session:
         auto = self.session.solver.config.auto_updates
         # the structure never changes inside a session: skip Pyomo's scan of the model before each solve
         # and push the parameters ourselves, so a warm start set after the push is not invalidated
-        for option in ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
-                       "check_for_new_or_removed_params", "check_for_new_objective", "update_constraints",
-                       "update_vars", "update_parameters", "update_named_expressions", "update_objective"):
+        for option in AUTO_UPDATES:
             if option in auto:
                 setattr(auto, option, False)
         self.build_seconds = build_seconds + time.perf_counter() - start
