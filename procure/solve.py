@@ -131,11 +131,15 @@ class HighsSession:
 
     def set_start(self, start: dict[int, float]) -> bool:
         """Hand HiGHS a solution (``id(var)`` → value); True when HiGHS accepted the vector."""
-        import highspy
-
         values = [0.0] * self.highs.getNumCol()
         for var_id, column in self.solver._pyomo_var_to_solver_var_map.items():
             values[column] = start.get(var_id, 0.0)
+        return self.set_start_columns(values)
+
+    def set_start_columns(self, values: list[float]) -> bool:
+        """Hand HiGHS a solution as one value per HiGHS column (e.g. an earlier ``getSolution().col_value``)."""
+        import highspy
+
         solution = highspy.HighsSolution()
         solution.col_value = values
         solution.value_valid = True

@@ -266,7 +266,7 @@ def _solve_point(state: _WorkerState, task: PointTask, row: dict) -> None:
     solver = session.session.solver
     solver.update_parameters()
     if settings.get("warm_start", True) and session.last_solution is not None:
-        row["warm_start"] = _set_start(session.session.highs, session.last_solution)
+        row["warm_start"] = session.session.set_start_columns(session.last_solution)
     result = session.session.solve(options)
     session.solves += 1
     if result.termination == "interrupted":
@@ -283,15 +283,6 @@ def _solve_point(state: _WorkerState, task: PointTask, row: dict) -> None:
         row["error"] = f"no feasible plan ({result.termination})"
     else:
         row["error"] = f"no plan found ({result.termination})"
-
-
-def _set_start(highs, values) -> bool:
-    import highspy
-
-    start = highspy.HighsSolution()
-    start.col_value = values
-    start.value_valid = True
-    return highs.setSolution(start) == highspy.HighsStatus.kOk
 
 
 # -------------------------------------------------------------------------------------------- metrics
