@@ -21,8 +21,9 @@ The result reports the best plan found and the best bound of stages 1 and 3; the
 only when that gap is within the requested tolerance. Stages 1 and 2 each get a share of the time limit
 (:data:`STAGE_SHARE`) and, when a stage finishes early, the next one inherits what it left; the full
 stage runs on what remains when that is at least :data:`FULL_MIN_SHARE` of the limit (always when there
-is no plan yet). Without a time limit every stage runs to the requested gap, and the whole is
-deterministic.
+is no plan yet). The one exception to the limit is the rounded plan's LP, which runs even when stage 1
+has used the limit up (:data:`COMPLETION_MIN_SECONDS`). Without a time limit every stage runs to the
+requested gap, and the whole is deterministic.
 """
 
 from __future__ import annotations
@@ -47,6 +48,10 @@ STRATEGIES = ("auto", "direct", "staged")
 STAGE_SHARE = {"blocks": 0.7, "lots": 0.28}
 FULL_MIN_SHARE = 0.2
 MIN_INTEGERS = 100    # below this many integer columns the direct solve is already fast (xs: 63)
+# The rounded plan's LP (0.2–0.4 s on meta.json) gets at least this many seconds even when stage 1 has
+# used up the limit: turning stage 1's plan into a full one is worth a moment past the limit, where
+# skipping it would return no plan at all (measured on meta.json at a 5–8 s limit before this floor).
+COMPLETION_MIN_SECONDS = 5.0
 
 
 def staged_applies(model: pyo.ConcreteModel) -> bool:
@@ -108,10 +113,11 @@ def solve_staged(model: pyo.ConcreteModel, d: ModelData, options: SolveOptions =
         fractional = {id(v): v.value or 0.0 for v in lots}
         plan = _round_and_complete(model, d, session, options, budget, stages)
         # then let HiGHS search between the floor and ceiling of stage 1's lots, from the rounded plan
-        with _pinned(blocks, lambda v: round(v.value)), _bounded(lots, fractional):
-            second = run("lots", STAGE_SHARE["lots"], start=plan[0] if plan else None)
-        if second.has_solution and (plan is None or second.objective < plan[1]):
-            plan = _values(model), second.objective
+        if budget(STAGE_SHARE["lots"]) != 0.0:  # None: no limit
+            with _pinned(blocks, lambda v: round(v.value)), _bounded(lots, fractional):
+                second = run("lots", STAGE_SHARE["lots"], start=plan[0] if plan else None)
+            if second.has_solution and (plan is None or second.objective < plan[1]):
+                plan = _values(model), second.objective
 
     skip = None
     if plan is not None and _within(plan[1], first.bound, options.gap):
@@ -126,12 +132,15 @@ def solve_staged(model: pyo.ConcreteModel, d: ModelData, options: SolveOptions =
 
 def _round_and_complete(model, d, session, options, budget, stages):
     """Stage 2, cheap: round stage 1's lot totals up (:func:`round_lots`), hold every integer at its value
-    and solve what is left, an LP. Returns (values, objective) or None."""
+    and solve what is left, an LP, given at least :data:`COMPLETION_MIN_SECONDS`. Returns (values,
+    objective) or None."""
     rounded = round_lots(model, d)
     integers = [v for v in model.component_data_objects(pyo.Var)
                 if (v.is_integer() or v.is_binary()) and not v.fixed]
     with _pinned(integers, lambda v: rounded.get(id(v), round(v.value or 0.0))):
-        result = session.solve(dataclasses.replace(options, time_limit=budget(STAGE_SHARE["lots"])))
+        limit = budget(STAGE_SHARE["lots"])
+        limit = None if limit is None else max(limit, COMPLETION_MIN_SECONDS)
+        result = session.solve(dataclasses.replace(options, time_limit=limit))
     stages.append(Stage("lots (rounded)", result.status, result.objective, result.bound, result.seconds))
     return (_values(model), result.objective) if result.has_solution else None
 

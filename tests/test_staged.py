@@ -14,6 +14,7 @@ from procure.cli import app
 from procure.data import build_data
 from procure.model import build_model
 from procure.solve import HighsSession, SolveOptions
+from procure import staged
 from procure.staged import round_lots, solve_staged
 
 from helpers import base_instance, load as load_hand, site, with_catalog_change
@@ -133,6 +134,23 @@ def test_staged_keeps_its_time_limit(root):
     # a limit, not a benchmark: generous slack for Pyomo's bookkeeping between the stages
     assert result.seconds < 6 + 10
     assert sum(stage.seconds for stage in stages) <= result.seconds + 1e-6
+
+
+def test_stage_one_plan_is_completed_when_it_used_up_the_limit(root, monkeypatch):
+    # Stage 1 given the whole limit (share 1.0) cannot prove 5e-7 on meta.json in 10 s, so it stops at
+    # the limit with a plan (found in about 3.5 s here). The rounded plan's LP must still run, past the
+    # limit by at most COMPLETION_MIN_SECONDS, rather than throw that plan away; the lots search, with
+    # no time left, is skipped.
+    monkeypatch.setitem(staged.STAGE_SHARE, "blocks", 1.0)
+    data = build_data(load(root / "instances" / "meta.json"))
+    model = build_model(data)
+    result, stages = solve_staged(model, data, SolveOptions(time_limit=10, gap=1e-6))
+    assert stages[0].name == "blocks" and stages[0].status == "feasible"
+    assert [stage.name for stage in stages[1:]] == ["lots (rounded)"]
+    assert result.has_solution and result.status == "feasible"
+    assert result.termination == "staged: maxTimeLimit (no time for the full stage)"
+    assert stages[0].bound <= result.bound <= result.objective
+    assert result.seconds < 10 + staged.COMPLETION_MIN_SECONDS + 10
 
 
 def test_staged_returns_a_plan_at_its_limit(root):
