@@ -8,6 +8,7 @@ option names that solver understands.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass, field
@@ -107,9 +108,10 @@ class HighsSession:
         self.solver.set_instance(model)
         self.load_seconds = time.perf_counter() - start
 
-    def solve(self, options: SolveOptions = SolveOptions(), start: dict[int, float] | None = None) -> SolveResult:
-        """Solve (again). ``start`` (``id(var)`` → value, missing variables 0) is offered to HiGHS as its
-        first incumbent; HiGHS checks it and ignores it if it is infeasible."""
+    def solve(self, options: SolveOptions = SolveOptions(),
+              start: dict[int, float] | list[float] | None = None) -> SolveResult:
+        """Solve (again). ``start`` (``id(var)`` → value, missing variables 0; or one value per HiGHS column)
+        is offered to HiGHS as its first incumbent; HiGHS checks it and ignores it if it is infeasible."""
         violated = getattr(getattr(self.model, "domains", None), "violated", None)
         if violated:
             return solve_model(self.model, options)
@@ -117,14 +119,22 @@ class HighsSession:
             return _solve_highs(self.model, options, solver=self.solver)
         # Any change pushed to HiGHS discards a solution set before it, and Pyomo pushes the model's changes
         # at the start of every solve: push them now, set the start, and solve without a second push.
+        with self.manual_updates():
+            self.set_start(start) if isinstance(start, dict) else self.set_start_columns(list(start))
+            return _solve_highs(self.model, options, solver=self.solver)
+
+    @contextlib.contextmanager
+    def manual_updates(self):
+        """Push what changed in the model now, then solve without Pyomo's scan of the model before each
+        solve: inside, changes reach HiGHS only when pushed (``solver.update_variables([...])``,
+        ``solver.update_parameters()``). A no-op push when the session is already manual (sweeps)."""
         self.solver.update()
-        self.set_start(start)
         auto = self.solver.config.auto_updates
         saved = {name: getattr(auto, name) for name in AUTO_UPDATES if name in auto}
         try:
             for name in saved:
                 setattr(auto, name, False)
-            return _solve_highs(self.model, options, solver=self.solver)
+            yield self
         finally:
             for name, value in saved.items():
                 setattr(auto, name, value)

@@ -75,13 +75,24 @@ class Stage:
 
 
 def solve_staged(model: pyo.ConcreteModel, d: ModelData, options: SolveOptions = SolveOptions(),
-                 session: HighsSession | None = None) -> tuple[SolveResult, list[Stage]]:
+                 session: HighsSession | None = None, start: dict[int, float] | list[float] | None = None
+                 ) -> tuple[SolveResult, list[Stage]]:
     """Solve ``model`` in place in three stages (see the module docstring); returns the combined result
-    and one :class:`Stage` per stage run. Variable values hold the best plan found."""
+    and one :class:`Stage` per stage run. Variable values hold the best plan found. ``start`` (a plan of
+    the full model, e.g. a neighbouring sweep point's) is offered to stage 1, which it is feasible for.
+
+    The stages change variable domains and bounds and push exactly those to HiGHS, solving without
+    Pyomo's scan of the whole model before each solve (:meth:`HighsSession.manual_updates`)."""
     started = time.perf_counter()
     session = session or HighsSession(model)
+    with session.manual_updates():
+        return _solve_stages(model, d, options, session, start, started)
+
+
+def _solve_stages(model, d, options, session, start, started):
     lots = list(model.lots_to_date.values())
     blocks = [v for v in model.blocks_to_date.values() if not v.fixed]
+    push = session.solver.update_variables
     stages: list[Stage] = []
 
     def budget(share: float | None) -> float | None:
@@ -90,7 +101,7 @@ def solve_staged(model: pyo.ConcreteModel, d: ModelData, options: SolveOptions =
         left = max(options.time_limit - (time.perf_counter() - started), 0.0)
         return left if share is None else min(left, options.time_limit * share + _unused(stages, options))
 
-    def run(name: str, share: float | None, start: dict | None = None) -> SolveResult:
+    def run(name: str, share: float | None, start=None) -> SolveResult:
         # stages 1 and 2 aim at half the gap, so that together they can meet it
         gap = options.gap if share is None else options.gap / 2
         result = session.solve(dataclasses.replace(options, time_limit=budget(share), gap=gap), start=start)
@@ -100,11 +111,13 @@ def solve_staged(model: pyo.ConcreteModel, d: ModelData, options: SolveOptions =
     integer_domain = lots[0].domain
     for v in lots:
         v.domain = pyo.NonNegativeReals
+    push(lots)
     try:
-        first = run("blocks", STAGE_SHARE["blocks"])
+        first = run("blocks", STAGE_SHARE["blocks"], start=start)
     finally:
         for v in lots:
             v.domain = integer_domain
+        push(lots)
     if first.status == "infeasible":  # a relaxation: the full model is infeasible too
         return dataclasses.replace(first, seconds=time.perf_counter() - started), stages
 
@@ -114,7 +127,7 @@ def solve_staged(model: pyo.ConcreteModel, d: ModelData, options: SolveOptions =
         plan = _round_and_complete(model, d, session, options, budget, stages)
         # then let HiGHS search between the floor and ceiling of stage 1's lots, from the rounded plan
         if budget(STAGE_SHARE["lots"]) != 0.0:  # None: no limit
-            with _pinned(blocks, lambda v: round(v.value)), _bounded(lots, fractional):
+            with _pinned(blocks, lambda v: round(v.value), push), _bounded(lots, fractional, push):
                 second = run("lots", STAGE_SHARE["lots"], start=plan[0] if plan else None)
             if second.has_solution and (plan is None or second.objective < plan[1]):
                 plan = _values(model), second.objective
@@ -137,7 +150,7 @@ def _round_and_complete(model, d, session, options, budget, stages):
     rounded = round_lots(model, d)
     integers = [v for v in model.component_data_objects(pyo.Var)
                 if (v.is_integer() or v.is_binary()) and not v.fixed]
-    with _pinned(integers, lambda v: rounded.get(id(v), round(v.value or 0.0))):
+    with _pinned(integers, lambda v: rounded.get(id(v), round(v.value or 0.0)), session.solver.update_variables):
         limit = budget(STAGE_SHARE["lots"])
         limit = None if limit is None else max(limit, COMPLETION_MIN_SECONDS)
         result = session.solve(dataclasses.replace(options, time_limit=limit))
@@ -212,26 +225,29 @@ def _subtree(d: ModelData, rounded: dict[tuple, int], key: tuple) -> list[tuple]
 
 
 @contextlib.contextmanager
-def _pinned(variables, value_of):
-    """Hold variables at ``value_of(v)`` through their bounds: Pyomo's persistent interface pushes a bound
-    change as it is, while fixing a variable makes it re-process every row the variable is in (seconds)."""
+def _pinned(variables, value_of, push):
+    """Hold variables at ``value_of(v)`` through their bounds (pushed to HiGHS with ``push``): a bound
+    change reaches HiGHS as it is, while fixing a variable makes Pyomo re-process every row it is in."""
+    variables = list(variables)
     saved = [(v, v.lb, v.ub) for v in variables]
     try:
         for v, _, _ in saved:
             x = value_of(v)
             v.setlb(x)
             v.setub(x)
+        push(variables)
         yield
     finally:
         for v, lb, ub in saved:
             v.setlb(lb)
             v.setub(ub)
+        push(variables)
 
 
 @contextlib.contextmanager
-def _bounded(lots, fractional: dict[int, float]):
+def _bounded(lots, fractional: dict[int, float], push):
     """Each lot total between the floor and ceiling of its stage-1 value, widened to its current value
-    (the rounded plan, which the caps may have trimmed below the floor)."""
+    (the rounded plan, which the caps may have trimmed below the floor); pushed to HiGHS with ``push``."""
     saved = [(v, v.lb, v.ub) for v in lots]
     try:
         for v, lb, ub in saved:
@@ -239,11 +255,13 @@ def _bounded(lots, fractional: dict[int, float]):
             v.setlb(max(min(math.floor(x + 1e-6), now), lb or 0))
             high = max(math.ceil(x - 1e-6), now)
             v.setub(high if ub is None else min(high, ub))
+        push(lots)
         yield
     finally:
         for v, lb, ub in saved:
             v.setlb(lb)
             v.setub(ub)
+        push(lots)
 
 
 def _within(objective: float, bound: float | None, gap: float) -> bool:
