@@ -146,6 +146,15 @@ class HighsSession:
             values[column] = start.get(var_id, 0.0)
         return self.set_start_columns(values)
 
+    def model_columns(self) -> list[float]:
+        """The model's variable values, one per HiGHS column (unset 0): a start for :meth:`set_start_columns`."""
+        values = [0.0] * self.highs.getNumCol()
+        for v in self.model.component_data_objects(pyo.Var):
+            column = self.solver._pyomo_var_to_solver_var_map.get(id(v))
+            if column is not None and v.value is not None:
+                values[column] = v.value
+        return values
+
     def set_start_columns(self, values: list[float]) -> bool:
         """Hand HiGHS a solution as one value per HiGHS column (e.g. an earlier ``getSolution().col_value``)."""
         import highspy

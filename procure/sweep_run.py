@@ -41,12 +41,10 @@ from typing import Any, Callable, Iterable
 
 import pandas as pd
 
-from procure.sweep_spec import METRIC_GROUPS, Point, SweepPlan, load_spec
+from procure.sweep_spec import METRIC_GROUPS, OUT_COLUMNS, Point, SweepPlan, load_spec
 from procure.validation import InstanceError, Problem
 
-OUT_COLUMNS = ("status", "error", "objective", "bound", "gap", "seconds", "solve_seconds", "build_seconds",
-               "mode", "warm_start", "worker")
-TIMING_COLUMNS = ("seconds", "solve_seconds", "build_seconds", "mode", "warm_start", "worker")
+TIMING_COLUMNS = ("seconds", "solve_seconds", "build_seconds", "mode", "strategy", "warm_start", "worker")
 """Columns that depend on the machine and on which worker ran which point: left out when comparing runs."""
 
 RESULTS_CSV = "results.csv"
@@ -143,11 +141,13 @@ class _Session:
     def __init__(self, data, build_seconds: float):
         from procure.model import build_model
         from procure.solve import AUTO_UPDATES, HighsSession
+        from procure.staged import staged_applies
 
         start = time.perf_counter()
         self.data = data
         self.model = build_model(data)
         self.session = HighsSession(self.model)
+        self.stageable = staged_applies(self.model)
         auto = self.session.solver.config.auto_updates
         # the structure never changes inside a session: skip Pyomo's scan of the model before each solve
         # and push the parameters ourselves, so a warm start set after the push is not invalidated
@@ -204,7 +204,8 @@ def run_point(context: WorkerContext, task: PointTask) -> dict:
     started = time.perf_counter()
     row: dict[str, Any] = {"point": task.point, "status": "error", "error": "", "objective": None,
                            "bound": None, "gap": None, "seconds": None, "solve_seconds": None,
-                           "build_seconds": None, "mode": None, "warm_start": False, "worker": None}
+                           "build_seconds": None, "mode": None, "strategy": None, "warm_start": False,
+                           "worker": None}
     try:
         state = _state(context)
         row["worker"] = state.worker
@@ -224,6 +225,7 @@ def _solve_point(state: _WorkerState, task: PointTask, row: dict) -> None:
 
     from procure.data import build_data
     from procure.solve import SolveOptions
+    from procure.staged import solve_staged
     from procure.sweep_spec import set_value
     from procure.validation import instance_from_dict
 
@@ -265,9 +267,19 @@ def _solve_point(state: _WorkerState, task: PointTask, row: dict) -> None:
                            threads=settings.get("threads"))
     solver = session.session.solver
     solver.update_parameters()
-    if settings.get("warm_start", True) and session.last_solution is not None:
-        row["warm_start"] = session.session.set_start_columns(session.last_solution)
-    result = session.session.solve(options)
+    start = session.last_solution if settings.get("warm_start", True) else None
+    strategy = settings.get("strategy", "auto")
+    # a neighbour's plan is usually within the gap already (a warm re-solve took 4 s on meta.json, against
+    # 25 s cold), so auto stages only the points that start cold
+    staged = session.stageable and (strategy == "staged" or (strategy == "auto" and start is None))
+    row["strategy"] = "staged" if staged else "direct"
+    if staged:
+        row["warm_start"] = start is not None
+        result, _ = solve_staged(session.model, session.data, options, session=session.session, start=start)
+    else:
+        if start is not None:
+            row["warm_start"] = session.session.set_start_columns(start)
+        result = session.session.solve(options)
     session.solves += 1
     if result.termination == "interrupted":
         raise KeyboardInterrupt
@@ -277,7 +289,9 @@ def _solve_point(state: _WorkerState, task: PointTask, row: dict) -> None:
     row["bound"] = result.bound
     row["gap"] = result.gap
     if result.has_solution:
-        session.last_solution = list(session.session.highs.getSolution().col_value)
+        # staged: HiGHS holds its last stage's solution, the model the best plan of all stages
+        session.last_solution = (session.session.model_columns() if staged
+                                 else list(session.session.highs.getSolution().col_value))
         row.update(plan_metrics(session.model, session.data, context.metrics, context.years))
     elif result.status == "infeasible":
         row["error"] = f"no feasible plan ({result.termination})"

@@ -65,9 +65,11 @@ KNOBS: dict[str, tuple[list[str], str]] = {
 }
 """Named shorthands: ``{"knob": "lease_prices", "values": [0.7, 1, 1.3]}`` scales every lease price."""
 
+# what every results row records about its solve, after the point and its parameters
+OUT_COLUMNS = ("status", "error", "objective", "bound", "gap", "seconds", "solve_seconds", "build_seconds",
+               "mode", "strategy", "warm_start", "worker")
 # columns every results row has; parameter names may not take them
-RESERVED_COLUMNS = ("point", "varied", "status", "error", "objective", "bound", "gap", "seconds",
-                    "solve_seconds", "build_seconds", "mode", "warm_start", "worker")
+RESERVED_COLUMNS = ("point", "varied", *OUT_COLUMNS)
 _FORBIDDEN_PATHS = ("horizon.first_quarter", "horizon.last_quarter", "name", "catalogs")
 
 
@@ -157,6 +159,10 @@ class SolveSettings(Strict):
     reuse: bool = Field(default=True, description="Re-solve in place when only prices, demand or the discount "
                                                   "rate change; false = fresh build and solve per point.")
     warm_start: bool = Field(default=True, description="Start HiGHS from the previous point's plan.")
+    strategy: Literal["auto", "direct", "staged"] = Field(
+        default="auto", description="auto: staged for a point without a previous plan to start from, on models "
+                                    "with 100+ integers; direct: one MILP solve; staged: always staged (the "
+                                    "previous plan starts its first stage).")
 
 
 class SweepSpec(Strict):

@@ -24,11 +24,12 @@ import procure
 
 
 def run(instance: Path, out: Path, points: int, time_limit: float | None, gap: float, reuse: bool, warm: bool,
-        workers: int) -> dict:
+        workers: int, strategy: str) -> dict:
     spec = {"name": out.name, "instance": str(instance.resolve()), "design": "grid",
             "parameters": [{"knob": "lease_prices", "values": [float(v) for v in np.linspace(0.8, 1.2, points)]}],
             "metrics": ["lease_share"],
-            "solve": {"time_limit": time_limit, "gap": gap, "threads": 1, "reuse": reuse, "warm_start": warm}}
+            "solve": {"time_limit": time_limit, "gap": gap, "threads": 1, "reuse": reuse, "warm_start": warm,
+                      "strategy": strategy}}
     started = time.perf_counter()
     table = procure.sweep(spec, out=out, workers=workers, progress=True, plot=False)
     wall = time.perf_counter() - started
@@ -41,7 +42,8 @@ def run(instance: Path, out: Path, points: int, time_limit: float | None, gap: f
             "modes": table["mode"].value_counts().to_dict(),
             "objective": [round(float(v), 1) for v in table["objective"]],
             "gap": [round(float(v), 4) for v in table["gap"]],
-            "warm_start": [bool(v) for v in table["warm_start"]]}
+            "warm_start": [bool(v) for v in table["warm_start"]],
+            "strategy": table["strategy"].value_counts().to_dict()}
 
 
 def main() -> None:
@@ -52,13 +54,16 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=30.0, help="seconds per point (default 30)")
     parser.add_argument("--gap", type=float, default=1e-2, help="relative MIP gap (default 1e-2)")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--strategy", choices=["auto", "direct", "staged"], default="auto",
+                        help="solve.strategy of every point (default auto: staged where a point starts cold)")
     args = parser.parse_args()
-    report = {"instance": str(args.instance), "time_limit": args.time_limit, "gap": args.gap}
+    report = {"instance": str(args.instance), "time_limit": args.time_limit, "gap": args.gap,
+              "strategy": args.strategy}
     ways = {"persistent_warm": (True, True, 1), "persistent_cold": (True, False, 1), "fresh": (False, False, 1),
             f"persistent_warm_{args.workers}_workers": (True, True, args.workers)}
     for name, (reuse, warm, workers) in ways.items():
         report[name] = run(args.instance, args.out / name, args.points, args.time_limit, args.gap, reuse, warm,
-                           workers)
+                           workers, args.strategy)
         print(name, json.dumps(report[name]), flush=True)
     (args.out / "timing.json").write_text(json.dumps(report, indent=2) + "\n")
 

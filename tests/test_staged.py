@@ -166,3 +166,25 @@ def test_unknown_strategy_is_a_clear_error(root):
     assert result.exit_code == 2
     assert "--strategy must be one of auto, direct, staged" in result.output
     assert "Traceback" not in result.output
+
+
+def test_staged_pushes_its_own_changes_in_a_session_without_auto_updates(root):
+    # Sweeps solve with Pyomo's automatic model scan off; the stages must push their domain and bound
+    # changes themselves, and undo them in HiGHS too.
+    from procure.solve import AUTO_UPDATES
+
+    data = build_data(load(root / "instances" / "small.json"))
+    model = build_model(data)
+    session = HighsSession(model)
+    for name in AUTO_UPDATES:
+        setattr(session.solver.config.auto_updates, name, False)
+    result, stages = solve_staged(model, data, SolveOptions(gap=1e-4), session=session)
+    assert result.objective == pytest.approx(SMALL, rel=1e-4)
+    # stage 1 solved the relaxation (optimum 1358.49 $M, below the full model's proven bound of
+    # 1359.42 $M), so the continuous lots reached HiGHS
+    assert stages[0].objective < 1359.0
+    # and back: a plain re-solve in the same session is the full MILP again, with whole lots
+    again = session.solve(SolveOptions(gap=1e-4))
+    assert again.objective == pytest.approx(SMALL, rel=1e-4)
+    assert all(abs(v.value - round(v.value)) < 1e-6 for v in model.lots_to_date.values())
+    assert all(v.lb in (None, 0) and v.ub is None for v in model.lots_to_date.values())
