@@ -48,7 +48,7 @@ STRATEGIES = ("auto", "direct", "staged")
 STAGE_SHARE = {"blocks": 0.7, "lots": 0.28}
 FULL_MIN_SHARE = 0.2
 MIN_INTEGERS = 100    # below this many integer columns the direct solve is already fast (xs: 63)
-# The rounded plan's LP (0.2–0.4 s on meta.json) gets at least this many seconds even when stage 1 has
+# The rounded plan's LP (0.1–0.2 s on meta.json) gets at least this many seconds even when stage 1 has
 # used up the limit: turning stage 1's plan into a full one is worth a moment past the limit, where
 # skipping it would return no plan at all (measured on meta.json at a 5–8 s limit before this floor).
 COMPLETION_MIN_SECONDS = 5.0
