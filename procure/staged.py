@@ -20,8 +20,9 @@ Stages 1 and 2 aim at half the requested gap, so that together they can meet it.
 The result reports the best plan found and the best bound of stages 1 and 3; the status is ``optimal``
 only when that gap is within the requested tolerance. Stages 1 and 2 each get a share of the time limit
 (:data:`STAGE_SHARE`) and, when a stage finishes early, the next one inherits what it left; the full
-stage runs on what remains when that is at least :data:`FULL_MIN_SHARE` of the limit (always when there
-is no plan yet). The one exception to the limit is the rounded plan's LP, which runs even when stage 1
+stage runs on what remains when that is at least :data:`FULL_MIN_SHARE` of the limit, or
+:data:`FULL_STAGE1_MULTIPLE` times what stage 1 took when stage 1 finished early (always when there is
+no plan yet). The one exception to the limit is the rounded plan's LP, which runs even when stage 1
 has used the limit up (:data:`COMPLETION_MIN_SECONDS`). Without a time limit every stage runs to the
 requested gap, and the whole is deterministic.
 """
@@ -47,6 +48,7 @@ STRATEGIES = ("auto", "direct", "staged")
 # with a few seconds left was measured running 8 s over them.
 STAGE_SHARE = {"blocks": 0.7, "lots": 0.28}
 FULL_MIN_SHARE = 0.2
+FULL_STAGE1_MULTIPLE = 3.0  # ... or this many times stage 1's seconds, when stage 1 finished early
 MIN_INTEGERS = 100    # below this many integer columns the direct solve is already fast (xs: 63)
 # The rounded plan's LP (0.1–0.2 s on meta.json) gets at least this many seconds even when stage 1 has
 # used up the limit: turning stage 1's plan into a full one is worth a moment past the limit, where
@@ -135,7 +137,8 @@ def _solve_stages(model, d, options, session, start, started):
     skip = None
     if plan is not None and _within(plan[1], first.bound, options.gap):
         skip = "staged: gap met before the full stage"
-    elif plan is not None and options.time_limit is not None and budget(None) < FULL_MIN_SHARE * options.time_limit:
+    elif plan is not None and options.time_limit is not None and not _time_for_full_stage(budget(None), first,
+                                                                                       options.time_limit):
         skip = "staged: maxTimeLimit (no time for the full stage)"
     if skip:
         return _combine(model, options, started, first, None, plan, skip), stages
@@ -262,6 +265,16 @@ def _bounded(lots, fractional: dict[int, float], push):
             v.setlb(lb)
             v.setub(ub)
         push(lots)
+
+
+def _time_for_full_stage(left: float, first: SolveResult, limit: float) -> bool:
+    """At least :data:`FULL_MIN_SHARE` of the limit left, or, when stage 1 finished before its share ran
+    out (an easy model), at least :data:`FULL_STAGE1_MULTIPLE` times what stage 1 took: the full model's
+    root work, which a time limit does not interrupt, is of the order of stage 1's."""
+    if left >= FULL_MIN_SHARE * limit:
+        return True
+    finished_early = first.seconds < STAGE_SHARE["blocks"] * limit * 0.9
+    return finished_early and left >= FULL_STAGE1_MULTIPLE * first.seconds and left >= 1.0
 
 
 def _within(objective: float, bound: float | None, gap: float) -> bool:

@@ -188,3 +188,18 @@ def test_staged_pushes_its_own_changes_in_a_session_without_auto_updates(root):
     assert again.objective == pytest.approx(SMALL, rel=1e-4)
     assert all(abs(v.value - round(v.value)) < 1e-6 for v in model.lots_to_date.values())
     assert all(v.lb in (None, 0) and v.ub is None for v in model.lots_to_date.values())
+
+
+@pytest.mark.parametrize("left, stage1_seconds, runs", [
+    (11.5, 42.0, False),   # 11.5 < 0.2 × 60, and stage 1 used its 42 s share: the full root may not fit
+    (11.5, 0.1, True),     # stage 1 finished in 0.1 s (an easy model, m): 11.5 ≥ 3 × 0.1
+    (10.0, 5.0, False),    # finished early, but 10 < 3 × 5
+    (13.0, 42.0, True),    # 13 ≥ 0.2 × 60 whatever stage 1 took
+    (0.5, 0.1, False),     # under a second is never worth a full stage
+])
+def test_time_for_full_stage(left, stage1_seconds, runs):
+    from procure.solve import SolveResult
+    from procure.staged import _time_for_full_stage
+
+    first = SolveResult("optimal", "convergenceCriteriaSatisfied", 1.0, 1.0, 0.0, stage1_seconds, "highs")
+    assert _time_for_full_stage(left, first, 60.0) is runs
