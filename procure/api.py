@@ -16,7 +16,7 @@ from procure.outputs import write_directory
 from procure.results import (capacity_table, costs_table, expected_costs, expected_shortfall, model_size,
                              plan_table, slack_report)
 from procure.solve import SolveOptions, SolveResult, solve_model
-from procure.staged import STRATEGIES, Stage, solve_staged, staged_applies
+from procure.staged import STRATEGIES, Stage, can_stage, solve_staged, staged_applies
 from procure.validation import LoadedInstance, instance_from_dict, load_instance
 
 
@@ -74,8 +74,9 @@ def solve(source: str | Path | dict | LoadedInstance, *, solver: str = "highs", 
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)} (got {strategy!r})")
     stages: list[Stage] = []
+    # "staged" on a model with nothing to stage (no blocks or no purchases) is a direct solve
     staged = options.solver.lower() in ("highs", "appsi_highs") and (
-        strategy == "staged" or (strategy == "auto" and staged_applies(model)))
+        (strategy == "staged" and can_stage(model)) or (strategy == "auto" and staged_applies(model)))
     if staged:
         result, stages = solve_staged(model, data, options)
     else:

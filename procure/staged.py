@@ -56,12 +56,18 @@ MIN_INTEGERS = 100    # below this many integer columns the direct solve is alre
 COMPLETION_MIN_SECONDS = 5.0
 
 
-def staged_applies(model: pyo.ConcreteModel) -> bool:
-    """Worth staging: both blocks and lots are integer, and the model is large enough to matter."""
+def can_stage(model: pyo.ConcreteModel) -> bool:
+    """There is something to stage: the model has integer power blocks and integer purchase lots (an
+    instance without expansions or purchases, or an LP relaxation, has not)."""
     blocks, lots = getattr(model, "blocks_to_date", None), getattr(model, "lots_to_date", None)
     if blocks is None or lots is None or len(blocks) == 0 or len(lots) == 0:
         return False
-    if not next(iter(lots.values())).is_integer():
+    return next(iter(lots.values())).is_integer()
+
+
+def staged_applies(model: pyo.ConcreteModel) -> bool:
+    """Worth staging (the ``auto`` choice): :func:`can_stage`, and the model is large enough to matter."""
+    if not can_stage(model):
         return False
     integers = sum(1 for v in model.component_data_objects(pyo.Var) if v.is_integer() or v.is_binary())
     return integers >= MIN_INTEGERS
@@ -111,10 +117,10 @@ def _solve_stages(model, d, options, session, start, started):
         return result
 
     integer_domain = lots[0].domain
-    for v in lots:
-        v.domain = pyo.NonNegativeReals
-    push(lots)
     try:
+        for v in lots:
+            v.domain = pyo.NonNegativeReals
+        push(lots)
         first = run("blocks", STAGE_SHARE["blocks"], start=start)
     finally:
         for v in lots:
@@ -128,7 +134,8 @@ def _solve_stages(model, d, options, session, start, started):
         fractional = {id(v): v.value or 0.0 for v in lots}
         plan = _round_and_complete(model, d, session, options, budget, stages)
         # then let HiGHS search between the floor and ceiling of stage 1's lots, from the rounded plan
-        if budget(STAGE_SHARE["lots"]) != 0.0:  # None: no limit
+        lots_budget = budget(STAGE_SHARE["lots"])
+        if lots_budget is None or lots_budget >= 1.0:  # HiGHS's presolve and root are not interruptible
             with _pinned(blocks, lambda v: round(v.value), push), _bounded(lots, fractional, push):
                 second = run("lots", STAGE_SHARE["lots"], start=plan[0] if plan else None)
             if second.has_solution and (plan is None or second.objective < plan[1]):
@@ -268,13 +275,13 @@ def _bounded(lots, fractional: dict[int, float], push):
 
 
 def _time_for_full_stage(left: float, first: SolveResult, limit: float) -> bool:
-    """At least :data:`FULL_MIN_SHARE` of the limit left, or, when stage 1 finished before its share ran
-    out (an easy model), at least :data:`FULL_STAGE1_MULTIPLE` times what stage 1 took: the full model's
-    root work, which a time limit does not interrupt, is of the order of stage 1's."""
-    if left >= FULL_MIN_SHARE * limit:
-        return True
+    """At least a second and :data:`FULL_MIN_SHARE` of the limit left, or, when stage 1 finished before its
+    share ran out (an easy model), at least :data:`FULL_STAGE1_MULTIPLE` times what stage 1 took: the full
+    model's root work, which a time limit does not interrupt, is of the order of stage 1's."""
+    if left < 1.0:
+        return False
     finished_early = first.seconds < STAGE_SHARE["blocks"] * limit * 0.9
-    return finished_early and left >= FULL_STAGE1_MULTIPLE * first.seconds and left >= 1.0
+    return left >= FULL_MIN_SHARE * limit or (finished_early and left >= FULL_STAGE1_MULTIPLE * first.seconds)
 
 
 def _within(objective: float, bound: float | None, gap: float) -> bool:

@@ -141,13 +141,13 @@ class _Session:
     def __init__(self, data, build_seconds: float):
         from procure.model import build_model
         from procure.solve import AUTO_UPDATES, HighsSession
-        from procure.staged import staged_applies
+        from procure.staged import can_stage, staged_applies
 
         start = time.perf_counter()
         self.data = data
         self.model = build_model(data)
         self.session = HighsSession(self.model)
-        self.stageable = staged_applies(self.model)
+        self.can_stage, self.stage_by_default = can_stage(self.model), staged_applies(self.model)
         auto = self.session.solver.config.auto_updates
         # the structure never changes inside a session: skip Pyomo's scan of the model before each solve
         # and push the parameters ourselves, so a warm start set after the push is not invalidated
@@ -271,7 +271,8 @@ def _solve_point(state: _WorkerState, task: PointTask, row: dict) -> None:
     strategy = settings.get("strategy", "auto")
     # a neighbour's plan is usually within the gap already, so auto stages only the points that start cold
     # (meta.json at gap 1e-2, seconds per point: warm direct 1.9, cold staged 3.1, cold direct 16.5)
-    staged = session.stageable and (strategy == "staged" or (strategy == "auto" and start is None))
+    staged = ((strategy == "staged" and session.can_stage)
+              or (strategy == "auto" and start is None and session.stage_by_default))
     row["strategy"] = "staged" if staged else "direct"
     if staged:
         row["warm_start"] = start is not None
@@ -399,8 +400,9 @@ class Journal:
         reader = csv.reader(lines)
         header = next(reader)
         if header != self.columns:
-            raise InstanceError([Problem(str(self.path), "was written by a sweep with other columns (metrics or "
-                                                         "parameters changed); start over without --resume")])
+            raise InstanceError([Problem(str(self.path), "was written by a sweep with other columns (metrics, "
+                                                         "parameters or the procure version changed); start "
+                                                         "over without --resume")])
         return [dict(zip(header, row)) for row in reader if len(row) == len(header)]
 
     def open(self, fresh: bool) -> None:

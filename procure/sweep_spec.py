@@ -161,8 +161,9 @@ class SolveSettings(Strict):
     warm_start: bool = Field(default=True, description="Start HiGHS from the previous point's plan.")
     strategy: Literal["auto", "direct", "staged"] = Field(
         default="auto", description="auto: staged for a point without a previous plan to start from, on models "
-                                    "with 100+ integers; direct: one MILP solve; staged: always staged (the "
-                                    "previous plan starts its first stage).")
+                                    "with 100+ integers; direct: one MILP solve; staged: every point staged (the "
+                                    "previous plan starts its first stage) where the model has blocks and "
+                                    "purchases to stage.")
 
 
 class SweepSpec(Strict):

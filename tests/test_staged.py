@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 
 import pyomo.environ as pyo
@@ -17,7 +18,7 @@ from procure.solve import HighsSession, SolveOptions
 from procure import staged
 from procure.staged import round_lots, solve_staged
 
-from helpers import base_instance, load as load_hand, site, with_catalog_change
+from helpers import base_instance, load as load_hand, site, with_catalog_change, write
 from test_pinned_objectives import SMALL
 
 
@@ -203,3 +204,19 @@ def test_time_for_full_stage(left, stage1_seconds, runs):
 
     first = SolveResult("optimal", "convergenceCriteriaSatisfied", 1.0, 1.0, 0.0, stage1_seconds, "highs")
     assert _time_for_full_stage(left, first, 60.0) is runs
+
+
+def test_staged_on_a_model_with_nothing_to_stage_solves_directly(tmp_path):
+    # no expansion and no purchases: no blocks or lots to stage (this crashed with an IndexError).
+    # 10, 10, 20, 20 H100e over four quarters, rented at $300/h: 60 unit-quarters × 2,190 h × $300
+    # = $39.42 M, undiscounted (rate 0).
+    inst = base_instance(quarters=4, demand=[10, 10, 20, 20])
+    inst["rentals"] = [{"id": "r", "provider": "cloud", "accelerator": "G", "price_usd_per_unit_hour": 300,
+                        "available_units": 50}]
+    path = write(tmp_path, inst)
+    result = CliRunner().invoke(app, ["solve", str(path), "--strategy", "staged", "--json", "--no-report",
+                                      "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["strategy"] == "direct" and summary["status"] == "optimal"
+    assert summary["objective"] == pytest.approx(60 * 2190 * 300 / 1e6, rel=1e-9)
