@@ -63,6 +63,8 @@ def solve(source: str | Path | dict | LoadedInstance, *, solver: str = "highs", 
     Raises :class:`procure.validation.InstanceError` for bad input and
     :class:`procure.solve.SolverUnavailable` for a missing solver.
     """
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)} (got {strategy!r})")
     started = time.perf_counter()
     loaded = load(source)
     data = build_data(loaded)
@@ -71,8 +73,6 @@ def solve(source: str | Path | dict | LoadedInstance, *, solver: str = "highs", 
     t0 = time.perf_counter()
     model = build_model(data)
     build_seconds = time.perf_counter() - t0
-    if strategy not in STRATEGIES:
-        raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)} (got {strategy!r})")
     stages: list[Stage] = []
     # "staged" on a model with nothing to stage (no blocks or no purchases) is a direct solve
     staged = options.solver.lower() in ("highs", "appsi_highs") and (

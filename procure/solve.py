@@ -129,31 +129,36 @@ class HighsSession:
         solve: inside, changes reach HiGHS only when pushed (``solver.update_variables([...])``,
         ``solver.update_parameters()``). A no-op push when the session is already manual (sweeps)."""
         self.solver.update()
-        auto = self.solver.config.auto_updates
-        saved = {name: getattr(auto, name) for name in AUTO_UPDATES if name in auto}
+        saved = self.stop_auto_updates()
         try:
-            for name in saved:
-                setattr(auto, name, False)
             yield self
         finally:
             for name, value in saved.items():
-                setattr(auto, name, value)
+                setattr(self.solver.config.auto_updates, name, value)
+
+    def stop_auto_updates(self) -> dict[str, bool]:
+        """Turn off Pyomo's scan of the model before each solve; returns the flags as they were."""
+        auto = self.solver.config.auto_updates
+        saved = {name: getattr(auto, name) for name in AUTO_UPDATES if name in auto}
+        for name in saved:
+            setattr(auto, name, False)
+        return saved
+
+    def columns(self, values: dict[int, float]) -> list[float]:
+        """``id(var)`` → value as one value per HiGHS column (variables not given: 0)."""
+        out = [0.0] * self.highs.getNumCol()
+        for var_id, column in self.solver._pyomo_var_to_solver_var_map.items():
+            out[column] = values.get(var_id, 0.0)
+        return out
 
     def set_start(self, start: dict[int, float]) -> bool:
         """Hand HiGHS a solution (``id(var)`` → value); True when HiGHS accepted the vector."""
-        values = [0.0] * self.highs.getNumCol()
-        for var_id, column in self.solver._pyomo_var_to_solver_var_map.items():
-            values[column] = start.get(var_id, 0.0)
-        return self.set_start_columns(values)
+        return self.set_start_columns(self.columns(start))
 
     def model_columns(self) -> list[float]:
         """The model's variable values, one per HiGHS column (unset 0): a start for :meth:`set_start_columns`."""
-        values = [0.0] * self.highs.getNumCol()
-        for v in self.model.component_data_objects(pyo.Var):
-            column = self.solver._pyomo_var_to_solver_var_map.get(id(v))
-            if column is not None and v.value is not None:
-                values[column] = v.value
-        return values
+        return self.columns({id(v): v.value for v in self.model.component_data_objects(pyo.Var)
+                             if v.value is not None})
 
     def set_start_columns(self, values: list[float]) -> bool:
         """Hand HiGHS a solution as one value per HiGHS column (e.g. an earlier ``getSolution().col_value``)."""

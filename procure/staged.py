@@ -132,7 +132,7 @@ def _solve_stages(model, d, options, session, start, started):
     plan = None
     if first.has_solution:
         fractional = {id(v): v.value or 0.0 for v in lots}
-        plan = _round_and_complete(model, d, session, options, budget, stages)
+        plan = _round_and_complete(model, d, session, options, budget, stages, push)
         # then let HiGHS search between the floor and ceiling of stage 1's lots, from the rounded plan
         lots_budget = budget(STAGE_SHARE["lots"])
         if lots_budget is None or lots_budget >= 1.0:  # HiGHS's presolve and root are not interruptible
@@ -153,14 +153,14 @@ def _solve_stages(model, d, options, session, start, started):
     return _combine(model, options, started, first, final, plan), stages
 
 
-def _round_and_complete(model, d, session, options, budget, stages):
+def _round_and_complete(model, d, session, options, budget, stages, push):
     """Stage 2, cheap: round stage 1's lot totals up (:func:`round_lots`), hold every integer at its value
     and solve what is left, an LP, given at least :data:`COMPLETION_MIN_SECONDS`. Returns (values,
     objective) or None."""
     rounded = round_lots(model, d)
     integers = [v for v in model.component_data_objects(pyo.Var)
                 if (v.is_integer() or v.is_binary()) and not v.fixed]
-    with _pinned(integers, lambda v: rounded.get(id(v), round(v.value or 0.0)), session.solver.update_variables):
+    with _pinned(integers, lambda v: rounded.get(id(v), round(v.value or 0.0)), push):
         limit = budget(STAGE_SHARE["lots"])
         limit = None if limit is None else max(limit, COMPLETION_MIN_SECONDS)
         result = session.solve(dataclasses.replace(options, time_limit=limit))
@@ -235,16 +235,17 @@ def _subtree(d: ModelData, rounded: dict[tuple, int], key: tuple) -> list[tuple]
 
 
 @contextlib.contextmanager
-def _pinned(variables, value_of, push):
-    """Hold variables at ``value_of(v)`` through their bounds (pushed to HiGHS with ``push``): a bound
-    change reaches HiGHS as it is, while fixing a variable makes Pyomo re-process every row it is in."""
+def _held_bounds(variables, bounds_of, push):
+    """Set each variable's bounds to ``bounds_of(v, lb, ub)`` and push them to HiGHS with ``push``; put the
+    old bounds back (and push them) on exit. Bounds, not ``fix()``: a bound change reaches HiGHS as it is,
+    while fixing a variable makes Pyomo re-process every row it is in."""
     variables = list(variables)
     saved = [(v, v.lb, v.ub) for v in variables]
     try:
-        for v, _, _ in saved:
-            x = value_of(v)
-            v.setlb(x)
-            v.setub(x)
+        for v, lb, ub in saved:
+            low, high = bounds_of(v, lb, ub)
+            v.setlb(low)
+            v.setub(high)
         push(variables)
         yield
     finally:
@@ -254,24 +255,22 @@ def _pinned(variables, value_of, push):
         push(variables)
 
 
-@contextlib.contextmanager
+def _pinned(variables, value_of, push):
+    """Hold variables at ``value_of(v)`` (see :func:`_held_bounds`)."""
+    def at(v, lb, ub):
+        x = value_of(v)
+        return x, x
+    return _held_bounds(variables, at, push)
+
+
 def _bounded(lots, fractional: dict[int, float], push):
     """Each lot total between the floor and ceiling of its stage-1 value, widened to its current value
-    (the rounded plan, which the caps may have trimmed below the floor); pushed to HiGHS with ``push``."""
-    saved = [(v, v.lb, v.ub) for v in lots]
-    try:
-        for v, lb, ub in saved:
-            x, now = fractional[id(v)], round(v.value or 0.0)
-            v.setlb(max(min(math.floor(x + 1e-6), now), lb or 0))
-            high = max(math.ceil(x - 1e-6), now)
-            v.setub(high if ub is None else min(high, ub))
-        push(lots)
-        yield
-    finally:
-        for v, lb, ub in saved:
-            v.setlb(lb)
-            v.setub(ub)
-        push(lots)
+    (the rounded plan, which the caps may have trimmed below the floor)."""
+    def between(v, lb, ub):
+        x, now = fractional[id(v)], round(v.value or 0.0)
+        high = max(math.ceil(x - 1e-6), now)
+        return max(min(math.floor(x + 1e-6), now), lb or 0), high if ub is None else min(high, ub)
+    return _held_bounds(lots, between, push)
 
 
 def _time_for_full_stage(left: float, first: SolveResult, limit: float) -> bool:

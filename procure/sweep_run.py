@@ -140,7 +140,7 @@ class PointTask:
 class _Session:
     def __init__(self, data, build_seconds: float):
         from procure.model import build_model
-        from procure.solve import AUTO_UPDATES, HighsSession
+        from procure.solve import HighsSession
         from procure.staged import can_stage, staged_applies
 
         start = time.perf_counter()
@@ -148,12 +148,9 @@ class _Session:
         self.model = build_model(data)
         self.session = HighsSession(self.model)
         self.can_stage, self.stage_by_default = can_stage(self.model), staged_applies(self.model)
-        auto = self.session.solver.config.auto_updates
         # the structure never changes inside a session: skip Pyomo's scan of the model before each solve
         # and push the parameters ourselves, so a warm start set after the push is not invalidated
-        for option in AUTO_UPDATES:
-            if option in auto:
-                setattr(auto, option, False)
+        self.session.stop_auto_updates()
         self.build_seconds = build_seconds + time.perf_counter() - start
         self.last_solution = None
         self.solves = 0

@@ -172,13 +172,10 @@ def test_unknown_strategy_is_a_clear_error(root):
 def test_staged_pushes_its_own_changes_in_a_session_without_auto_updates(root):
     # Sweeps solve with Pyomo's automatic model scan off; the stages must push their domain and bound
     # changes themselves, and undo them in HiGHS too.
-    from procure.solve import AUTO_UPDATES
-
     data = build_data(load(root / "instances" / "small.json"))
     model = build_model(data)
     session = HighsSession(model)
-    for name in AUTO_UPDATES:
-        setattr(session.solver.config.auto_updates, name, False)
+    session.stop_auto_updates()
     result, stages = solve_staged(model, data, SolveOptions(gap=1e-4), session=session)
     assert result.objective == pytest.approx(SMALL, rel=1e-4)
     # stage 1 solved the relaxation (optimum 1358.49 $M, below the full model's proven bound of
