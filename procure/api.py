@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from procure.data import ModelData, build_data
+from procure.interrupt import ctrl_c_stops_solves
 from procure.model import build_model
 from procure.outputs import write_directory
 from procure.results import (capacity_table, costs_table, expected_costs, expected_shortfall, model_size,
@@ -60,6 +61,9 @@ def solve(source: str | Path | dict | LoadedInstance, *, solver: str = "highs", 
     ``strategy``: ``direct`` (one MILP solve), ``staged`` (blocks, then lots, then everything; see
     :mod:`procure.staged`; HiGHS only) or ``auto`` (staged where :func:`procure.staged.staged_applies`).
 
+    Ctrl-C during the solve (from the main thread) stops it: the plan is the best found so far, and
+    ``summary["interrupted"]`` is true (:mod:`procure.interrupt`).
+
     Raises :class:`procure.validation.InstanceError` for bad input and
     :class:`procure.solve.SolverUnavailable` for a missing solver.
     """
@@ -77,13 +81,16 @@ def solve(source: str | Path | dict | LoadedInstance, *, solver: str = "highs", 
     # "staged" on a model with nothing to stage (no blocks or no purchases) is a direct solve
     staged = options.solver.lower() in ("highs", "appsi_highs") and (
         (strategy == "staged" and can_stage(model)) or (strategy == "auto" and staged_applies(model)))
-    if staged:
-        result, stages = solve_staged(model, data, options)
-    else:
-        result = solve_model(model, options)
+    # Ctrl-C: keep the best plan so far, and say so (another solver's process also sees the Ctrl-C and stops)
+    with ctrl_c_stops_solves() as interrupt:
+        if staged:
+            result, stages = solve_staged(model, data, options)
+        else:
+            result = solve_model(model, options)
+    interrupted = result.interrupted or interrupt.requested
     relaxed: list[dict] | None = None
     solved_model, solved_result = model, result
-    if result.status == "infeasible":
+    if result.status == "infeasible" and not interrupted:
         elastic = build_model(data, elastic=True)
         elastic_result = solve_model(elastic, options)
         if elastic_result.has_solution:
@@ -107,6 +114,7 @@ def solve(source: str | Path | dict | LoadedInstance, *, solver: str = "highs", 
         "quarters": [data.QUARTERS[0], data.QUARTERS[-1]],
         "options": {"time_limit": time_limit, "gap": gap, "threads": threads, "strategy": strategy},
         "strategy": "staged" if staged else "direct",
+        "interrupted": interrupted,
     }
     if stages:
         summary["stages"] = [{"stage": st.name, "status": st.status, "objective": _round(st.objective),
@@ -125,7 +133,7 @@ def solve(source: str | Path | dict | LoadedInstance, *, solver: str = "highs", 
     if relaxed is not None:
         summary["relaxed"] = relaxed
         summary["elastic_objective"] = _round(solved_result.objective)
-    if lp_relaxation:
+    if lp_relaxation and not interrupted:
         summary["lp_relaxation"] = _lp_relaxation(data, options, result)
     summary["seconds"] = {"build": round(build_seconds, 3), "solve": round(result.seconds, 3),
                           "total": round(time.perf_counter() - started, 3)}

@@ -1,7 +1,8 @@
 """Command line: parses, calls the API, prints with rich. No modelling logic here.
 
 Exit codes: 0 success (a plan was found, or the input is valid); 1 no plan (infeasible, or no incumbent
-by the time limit); 2 bad input or usage.
+by the time limit); 2 bad input or usage; 130 interrupted by Ctrl-C (``solve`` still writes the best plan
+found before it).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ if not console.is_terminal:  # logs and pipes: keep the wide per-quarter table w
     console = Console(width=200)
 errors = Console(stderr=True)
 
-EXIT_OK, EXIT_NO_PLAN, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_NO_PLAN, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_TIME_LIMIT = 120.0
 """Seconds. meta.json reaches a 0.2 % gap in well under a minute but is not proven to 1e-4 in many minutes;
 a bounded default keeps an interactive solve interactive, and the summary states status, bound and gap."""
@@ -126,15 +127,27 @@ def solve(
         errors.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(EXIT_BAD_INPUT)
     out_dir = out or Path("out") / instance.stem
-    write_outputs(plan, loaded, out_dir, report=not no_report, time_limit=time_limit,
-                  log=None if as_json else errors.print)
     summary = plan.summary
+    interrupted = summary["interrupted"]
+    report = not (no_report or interrupted)  # the report solves again: not after a Ctrl-C
+    try:
+        write_outputs(plan, loaded, out_dir, report=report, time_limit=time_limit,
+                      log=None if as_json else errors.print)
+    except KeyboardInterrupt:
+        if not report:
+            raise
+        interrupted, report = True, False  # write_outputs kept the plan and dropped the report
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
     else:
         _print_plan(plan, out_dir)
-        if not no_report:
+        if report:
             print_highlights(console, out_dir)
+    if interrupted:
+        what = ("the outputs hold the best plan found before it, without the report" if summary["has_plan"]
+                else "no plan had been found")
+        errors.print(f"[yellow]interrupted[/] (Ctrl-C): {what}")
+        raise typer.Exit(EXIT_INTERRUPTED)
     if summary["status"] not in ("optimal", "feasible"):
         raise typer.Exit(EXIT_NO_PLAN)
 
@@ -211,7 +224,7 @@ def sweep(
     except KeyboardInterrupt:
         errors.print(f"[yellow]interrupted[/]: finished points are in {out_dir}/results.csv; "
                      f"run again with --resume to finish")
-        raise typer.Exit(130)
+        raise typer.Exit(EXIT_INTERRUPTED)
     except OSError as exc:  # e.g. no Dask scheduler at that address
         errors.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(EXIT_BAD_INPUT)

@@ -9,6 +9,7 @@ option names that solver understands.
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import time
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 import pyomo.environ as pyo
 from pyomo.opt import SolverStatus
 from pyomo.opt import TerminationCondition as LegacyTermination
+
+from procure.interrupt import Interrupt, ctrl_c_stops_solves
 
 STATUSES = ("optimal", "feasible", "infeasible", "no_solution")
 
@@ -55,6 +58,7 @@ class SolveResult:
     gap: float | None           # relative
     seconds: float              # wall-clock seconds inside the solver call
     solver: str
+    interrupted: bool = False   # stopped by Ctrl-C (see procure.interrupt): the plan is the best found so far
 
     @property
     def has_solution(self) -> bool:
@@ -109,19 +113,20 @@ class HighsSession:
         self.load_seconds = time.perf_counter() - start
 
     def solve(self, options: SolveOptions = SolveOptions(),
-              start: dict[int, float] | list[float] | None = None) -> SolveResult:
+              start: dict[int, float] | list[float] | None = None, stoppable: bool = True) -> SolveResult:
         """Solve (again). ``start`` (``id(var)`` → value, missing variables 0; or one value per HiGHS column)
-        is offered to HiGHS as its first incumbent; HiGHS checks it and ignores it if it is infeasible."""
+        is offered to HiGHS as its first incumbent; HiGHS checks it and ignores it if it is infeasible.
+        ``stoppable=False``: run to the end even after a Ctrl-C (for a short solve that completes a plan)."""
         violated = getattr(getattr(self.model, "domains", None), "violated", None)
         if violated:
             return solve_model(self.model, options)
         if start is None:
-            return _solve_highs(self.model, options, solver=self.solver)
+            return _solve_highs(self.model, options, self.solver, stoppable)
         # Any change pushed to HiGHS discards a solution set before it, and Pyomo pushes the model's changes
         # at the start of every solve: push them now, set the start, and solve without a second push.
         with self.manual_updates():
             self.set_start(start) if isinstance(start, dict) else self.set_start_columns(list(start))
-            return _solve_highs(self.model, options, solver=self.solver)
+            return _solve_highs(self.model, options, self.solver, stoppable)
 
     @contextlib.contextmanager
     def manual_updates(self):
@@ -138,11 +143,7 @@ class HighsSession:
 
     def stop_auto_updates(self) -> dict[str, bool]:
         """Turn off Pyomo's scan of the model before each solve; returns the flags as they were."""
-        auto = self.solver.config.auto_updates
-        saved = {name: getattr(auto, name) for name in AUTO_UPDATES if name in auto}
-        for name in saved:
-            setattr(auto, name, False)
-        return saved
+        return _stop_auto_updates(self.solver)
 
     def columns(self, values: dict[int, float]) -> list[float]:
         """``id(var)`` → value as one value per HiGHS column (variables not given: 0)."""
@@ -175,15 +176,33 @@ class HighsSession:
         return self.solver._solver_model
 
 
-def _solve_highs(model: pyo.ConcreteModel, options: SolveOptions, solver=None) -> SolveResult:
+def _stop_auto_updates(solver) -> dict[str, bool]:
+    auto = solver.config.auto_updates
+    saved = {name: getattr(auto, name) for name in AUTO_UPDATES if name in auto}
+    for name in saved:
+        setattr(auto, name, False)
+    return saved
+
+
+def _solve_highs(model: pyo.ConcreteModel, options: SolveOptions, solver=None, stoppable: bool = True
+                 ) -> SolveResult:
+    """One HiGHS solve. Ctrl-C stops it at HiGHS's next check (:mod:`procure.interrupt`): inside a caller's
+    :func:`~procure.interrupt.ctrl_c_stops_solves` block the result comes back with ``interrupted`` set;
+    otherwise ``KeyboardInterrupt`` is raised once HiGHS has stopped."""
     from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 
-    solver = solver or highs_solver()
     start = time.perf_counter()
-    results = solver.solve(
-        model, tee=options.tee, load_solutions=False, raise_exception_on_nonoptimal_result=False,
-        time_limit=options.time_limit, rel_gap=options.gap, threads=options.threads,
-        solver_options=dict(options.solver_options))
+    if solver is None:  # load first, so that the interrupt callback has a HiGHS object to sit on
+        solver = highs_solver()
+        solver.set_instance(model)
+        _stop_auto_updates(solver)  # nothing changed since the load: skip Pyomo's scan of the model
+    with ctrl_c_stops_solves(raise_at_exit=True) as interrupt, _stopped_by(solver._solver_model, interrupt,
+                                                                           stoppable):
+        results = solver.solve(
+            model, tee=options.tee, load_solutions=False, raise_exception_on_nonoptimal_result=False,
+            time_limit=options.time_limit, rel_gap=options.gap, threads=options.threads,
+            solver_options=dict(options.solver_options))
+        interrupted = stoppable and interrupt.requested
     seconds = time.perf_counter() - start
     term = results.termination_condition
     has_solution = results.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
@@ -192,7 +211,38 @@ def _solve_highs(model: pyo.ConcreteModel, options: SolveOptions, solver=None) -
     status = _status(term == TerminationCondition.convergenceCriteriaSatisfied, has_solution,
                      term in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded))
     objective = results.incumbent_objective if has_solution else None
-    return _result(status, term.name, objective, results.objective_bound, seconds, "highs")
+    stopped_early = interrupted and status not in ("optimal", "infeasible")  # else it finished first
+    return _result(status, "interrupted" if stopped_early else term.name, objective, results.objective_bound,
+                   seconds, "highs", interrupted)
+
+
+class _HidesInterruptWarning(logging.Filter):
+    """Pyomo does not map HiGHS's ``kInterrupt`` status and warns about it; procure reports it itself."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "kInterrupt" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def _stopped_by(highs, interrupt: Interrupt, stoppable: bool = True):
+    """Register HiGHS interrupt callbacks that stop the solve once ``interrupt.requested`` (removed on exit).
+    They answer every check, "go on" included: HiGHS keeps the last answer between solves, so a solve
+    after an interrupted one would stop at its first check otherwise."""
+    def check(event):
+        event.interrupt(stoppable and interrupt.requested)
+
+    events = ("cbSimplexInterrupt", "cbIpmInterrupt", "cbMipInterrupt")
+    pyomo_log = logging.getLogger("pyomo.contrib.solver.solvers.highs")
+    hide = _HidesInterruptWarning()
+    for name in events:
+        getattr(highs, name).subscribe(check)
+    pyomo_log.addFilter(hide)
+    try:
+        yield
+    finally:
+        pyomo_log.removeFilter(hide)
+        for name in events:
+            getattr(highs, name).unsubscribe(check)
 
 
 def _status(optimal: bool, has_solution: bool, infeasible: bool) -> str:
@@ -201,10 +251,12 @@ def _status(optimal: bool, has_solution: bool, infeasible: bool) -> str:
     return "infeasible" if infeasible else "no_solution"
 
 
-def _result(status: str, termination: str, objective, bound, seconds: float, solver: str) -> SolveResult:
+def _result(status: str, termination: str, objective, bound, seconds: float, solver: str,
+            interrupted: bool = False) -> SolveResult:
     if status == "optimal" and bound is None:
         bound = objective
-    return SolveResult(status, termination, objective, bound, relative_gap(objective, bound), seconds, solver)
+    return SolveResult(status, termination, objective, bound, relative_gap(objective, bound), seconds, solver,
+                       interrupted)
 
 
 def _legacy_solver(name: str):

@@ -39,6 +39,7 @@ from collections import defaultdict
 import pyomo.environ as pyo
 
 from procure.data import ModelData
+from procure.interrupt import ctrl_c_stops_solves
 from procure.solve import HighsSession, SolveOptions, SolveResult, relative_gap
 
 STRATEGIES = ("auto", "direct", "staged")
@@ -90,14 +91,21 @@ def solve_staged(model: pyo.ConcreteModel, d: ModelData, options: SolveOptions =
     the full model, e.g. a neighbouring sweep point's) is offered to stage 1, which it is feasible for.
 
     The stages change variable domains and bounds and push exactly those to HiGHS, solving without
-    Pyomo's scan of the whole model before each solve (:meth:`HighsSession.manual_updates`)."""
+    Pyomo's scan of the whole model before each solve (:meth:`HighsSession.manual_updates`).
+
+    Ctrl-C (:mod:`procure.interrupt`) stops the running stage; stage 1's plan is still rounded and
+    completed (a fraction of a second), no later search runs, and the result has ``interrupted`` set."""
     started = time.perf_counter()
-    session = session or HighsSession(model)
-    with session.manual_updates():
-        return _solve_stages(model, d, options, session, start, started)
+    with ctrl_c_stops_solves() as interrupt:
+        session = session or HighsSession(model)
+        with session.manual_updates():
+            result, stages = _solve_stages(model, d, options, session, start, started, interrupt)
+    if interrupt.requested:
+        result = dataclasses.replace(result, interrupted=True, termination="staged: interrupted")
+    return result, stages
 
 
-def _solve_stages(model, d, options, session, start, started):
+def _solve_stages(model, d, options, session, start, started, interrupt):
     lots = list(model.lots_to_date.values())
     blocks = [v for v in model.blocks_to_date.values() if not v.fixed]
     push = session.solver.update_variables
@@ -135,14 +143,19 @@ def _solve_stages(model, d, options, session, start, started):
         plan = _round_and_complete(model, d, session, options, budget, stages, push)
         # then let HiGHS search between the floor and ceiling of stage 1's lots, from the rounded plan
         lots_budget = budget(STAGE_SHARE["lots"])
-        if lots_budget is None or lots_budget >= 1.0:  # HiGHS's presolve and root are not interruptible
+        # at least a second: HiGHS's presolve and root do not stop at the time limit
+        if not interrupt.requested and (lots_budget is None or lots_budget >= 1.0):
             with _pinned(blocks, lambda v: round(v.value), push), _bounded(lots, fractional, push):
                 second = run("lots", STAGE_SHARE["lots"], start=plan[0] if plan else None)
             if second.has_solution and (plan is None or second.objective < plan[1]):
                 plan = _values(model), second.objective
 
     skip = None
-    if plan is not None and _within(plan[1], first.bound, options.gap):
+    if interrupt.requested:
+        if plan is None:
+            return dataclasses.replace(first, seconds=time.perf_counter() - started), stages
+        skip = "staged: interrupted"
+    elif plan is not None and _within(plan[1], first.bound, options.gap):
         skip = "staged: gap met before the full stage"
     elif plan is not None and options.time_limit is not None and not _time_for_full_stage(budget(None), first,
                                                                                        options.time_limit):
@@ -163,7 +176,7 @@ def _round_and_complete(model, d, session, options, budget, stages, push):
     with _pinned(integers, lambda v: rounded.get(id(v), round(v.value or 0.0)), push):
         limit = budget(STAGE_SHARE["lots"])
         limit = None if limit is None else max(limit, COMPLETION_MIN_SECONDS)
-        result = session.solve(dataclasses.replace(options, time_limit=limit))
+        result = session.solve(dataclasses.replace(options, time_limit=limit), stoppable=False)
     stages.append(Stage("lots (rounded)", result.status, result.objective, result.bound, result.seconds))
     return (_values(model), result.objective) if result.has_solution else None
 

@@ -279,7 +279,7 @@ def _solve_point(state: _WorkerState, task: PointTask, row: dict) -> None:
             row["warm_start"] = session.session.set_start_columns(start)
         result = session.session.solve(options)
     session.solves += 1
-    if result.termination == "interrupted":
+    if result.interrupted:  # Ctrl-C stopped the solve: the point is not done, resume will run it
         raise KeyboardInterrupt
     row["solve_seconds"] = round(result.seconds, 3)
     row["status"] = result.status
