@@ -111,6 +111,7 @@ class HighsSession:
         start = time.perf_counter()
         self.solver.set_instance(model)
         self.load_seconds = time.perf_counter() - start
+        self.start_accepted: bool | None = None  # did HiGHS take the last ``start`` handed to solve()
 
     def solve(self, options: SolveOptions = SolveOptions(),
               start: dict[int, float] | list[float] | None = None, stoppable: bool = True) -> SolveResult:
@@ -125,7 +126,8 @@ class HighsSession:
         # Any change pushed to HiGHS discards a solution set before it, and Pyomo pushes the model's changes
         # at the start of every solve: push them now, set the start, and solve without a second push.
         with self.manual_updates():
-            self.set_start(start) if isinstance(start, dict) else self.set_start_columns(list(start))
+            self.start_accepted = (self.set_start(start) if isinstance(start, dict)
+                                   else self.set_start_columns(list(start)))
             return _solve_highs(self.model, options, self.solver, stoppable)
 
     @contextlib.contextmanager
@@ -243,6 +245,11 @@ def _stopped_by(highs, interrupt: Interrupt, stoppable: bool = True):
         pyomo_log.removeFilter(hide)
         for name in events:
             getattr(highs, name).unsubscribe(check)
+        # Pyomo subscribes highspy's own Ctrl-C handler again before every run (HandleKeyboardInterrupt =
+        # True), one more per solve of a session; unsubscribe this solve's, or a sweep's session calls
+        # hundreds of them at every simplex check (meta.json's LP relaxation makes about 9,000 checks).
+        if highs.HandleKeyboardInterrupt:
+            highs.HandleKeyboardInterrupt = False
 
 
 def _status(optimal: bool, has_solution: bool, infeasible: bool) -> str:

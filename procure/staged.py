@@ -81,6 +81,7 @@ class Stage:
     objective: float | None
     bound: float | None
     seconds: float
+    start_accepted: bool | None = None  # HiGHS took the stage's start (None: no start offered)
 
 
 def solve_staged(model: pyo.ConcreteModel, d: ModelData, options: SolveOptions = SolveOptions(),
@@ -121,7 +122,8 @@ def _solve_stages(model, d, options, session, start, started, interrupt):
         # stages 1 and 2 aim at half the gap, so that together they can meet it
         gap = options.gap if share is None else options.gap / 2
         result = session.solve(dataclasses.replace(options, time_limit=budget(share), gap=gap), start=start)
-        stages.append(Stage(name, result.status, result.objective, result.bound, result.seconds))
+        stages.append(Stage(name, result.status, result.objective, result.bound, result.seconds,
+                            None if start is None else session.start_accepted))
         return result
 
     integer_domain = lots[0].domain

@@ -272,8 +272,8 @@ def _solve_point(state: _WorkerState, task: PointTask, row: dict) -> None:
               or (strategy == "auto" and start is None and session.stage_by_default))
     row["strategy"] = "staged" if staged else "direct"
     if staged:
-        row["warm_start"] = start is not None
-        result, _ = solve_staged(session.model, session.data, options, session=session.session, start=start)
+        result, stages = solve_staged(session.model, session.data, options, session=session.session, start=start)
+        row["warm_start"] = bool(stages and stages[0].start_accepted)  # the neighbour's plan went to stage 1
     else:
         if start is not None:
             row["warm_start"] = session.session.set_start_columns(start)

@@ -171,3 +171,15 @@ def test_ctrl_c_stops_a_serial_sweep_without_recording_the_point_in_flight(tmp_p
         procure.sweep(spec, out=tmp_path / "out", workers=1, progress=False, plot=False)
     assert time.perf_counter() - pressed["at"] < LIMIT / 2
     assert len(read_results(tmp_path / "out")) == 0  # resume solves the interrupted point again
+
+
+def test_a_session_does_not_pile_up_interrupt_callbacks(root):
+    # Pyomo subscribes highspy's Ctrl-C handler before every run; left there, a session of N solves would
+    # call N of them at every simplex check
+    model, _ = small_model(root)
+    session = HighsSession(model)
+    for _ in range(3):
+        session.solve(SolveOptions(time_limit=1.0))
+    highs = session.highs
+    assert [len(getattr(highs, name).callbacks) for name in ("cbSimplexInterrupt", "cbIpmInterrupt",
+                                                                  "cbMipInterrupt")] == [0, 0, 0]
