@@ -61,8 +61,9 @@ def solve(source: str | Path | dict | LoadedInstance, *, solver: str = "highs", 
     ``strategy``: ``direct`` (one MILP solve), ``staged`` (blocks, then lots, then everything; see
     :mod:`procure.staged`; HiGHS only) or ``auto`` (staged where :func:`procure.staged.staged_applies`).
 
-    Ctrl-C during the solve (from the main thread) stops it: the plan is the best found so far, and
-    ``summary["interrupted"]`` is true (:mod:`procure.interrupt`).
+    Ctrl-C during the solves (in the main thread) does not raise ``KeyboardInterrupt``: it stops the running
+    solve, starts no other, and returns the best plan found so far with ``summary["interrupted"]`` true
+    (:mod:`procure.interrupt`); a script solving several instances should check it.
 
     Raises :class:`procure.validation.InstanceError` for bad input and
     :class:`procure.solve.SolverUnavailable` for a missing solver.
@@ -81,21 +82,26 @@ def solve(source: str | Path | dict | LoadedInstance, *, solver: str = "highs", 
     # "staged" on a model with nothing to stage (no blocks or no purchases) is a direct solve
     staged = options.solver.lower() in ("highs", "appsi_highs") and (
         (strategy == "staged" and can_stage(model)) or (strategy == "auto" and staged_applies(model)))
-    # Ctrl-C: keep the best plan so far, and say so (another solver's process also sees the Ctrl-C and stops)
+    relaxed: list[dict] | None = None
+    lp_summary: dict | None = None
+    # Ctrl-C: keep the best plan so far and say so; no further solve starts (a solver running in its own
+    # process, CBC, sees a terminal's Ctrl-C too and stops by itself)
     with ctrl_c_stops_solves() as interrupt:
         if staged:
             result, stages = solve_staged(model, data, options)
         else:
             result = solve_model(model, options)
-    interrupted = result.interrupted or interrupt.requested
-    relaxed: list[dict] | None = None
-    solved_model, solved_result = model, result
-    if result.status == "infeasible" and not interrupted:
-        elastic = build_model(data, elastic=True)
-        elastic_result = solve_model(elastic, options)
-        if elastic_result.has_solution:
-            relaxed = slack_report(elastic, data)
-            solved_model, solved_result = elastic, elastic_result
+        solved_model, solved_result = model, result
+        if result.status == "infeasible" and not interrupt.requested:
+            elastic = build_model(data, elastic=True)
+            elastic_result = solve_model(elastic, options)
+            # an interrupted elastic solve may not have found the least that has to give: do not name it
+            if elastic_result.has_solution and not interrupt.requested:
+                relaxed = slack_report(elastic, data)
+                solved_model, solved_result = elastic, elastic_result
+        if lp_relaxation and not interrupt.requested:
+            lp_summary = _lp_relaxation(data, options, result)
+    interrupted = interrupt.requested
 
     summary: dict[str, Any] = {
         "instance": data.name,
@@ -133,8 +139,8 @@ def solve(source: str | Path | dict | LoadedInstance, *, solver: str = "highs", 
     if relaxed is not None:
         summary["relaxed"] = relaxed
         summary["elastic_objective"] = _round(solved_result.objective)
-    if lp_relaxation and not interrupted:
-        summary["lp_relaxation"] = _lp_relaxation(data, options, result)
+    if lp_summary is not None:
+        summary["lp_relaxation"] = lp_summary
     summary["seconds"] = {"build": round(build_seconds, 3), "solve": round(result.seconds, 3),
                           "total": round(time.perf_counter() - started, 3)}
     return Plan(summary, tables["capacity"], tables["plan"], tables["costs"], data,

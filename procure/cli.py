@@ -120,6 +120,10 @@ def solve(
         raise typer.Exit(EXIT_BAD_INPUT)
     loaded = _load(instance)
     time_limit = time_limit or None
+    if not as_json:  # a solve can take minutes in silence: say what runs and how to stop it
+        limit = f"time limit {time_limit:g} s" if time_limit else "no time limit"
+        errors.print(f"solving {instance.name}: {limit}, gap {gap:g} (Ctrl-C stops it and keeps the best plan "
+                     f"so far)", markup=False, highlight=False)
     try:
         plan = run_solve(loaded, solver=solver, time_limit=time_limit, gap=gap, threads=threads, tee=tee,
                          lp_relaxation=lp_relaxation, keep_model=not no_report, strategy=strategy)
@@ -133,10 +137,11 @@ def solve(
     try:
         write_outputs(plan, loaded, out_dir, report=report, time_limit=time_limit,
                       log=None if as_json else errors.print)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C while explaining or writing the report: write the plan alone
         if not report:
             raise
-        interrupted, report = True, False  # write_outputs kept the plan and dropped the report
+        interrupted, report = True, False
+        plan.write(out_dir)
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
     else:

@@ -160,9 +160,6 @@ def write_outputs(plan, loaded, out_dir: Path, report: bool = True, time_limit: 
         total, per_solve = budgets(plan.summary, time_limit)
         try:
             analysis = analyse(plan, loaded, total, per_solve, log)
-        except KeyboardInterrupt:  # Ctrl-C while explaining: keep the plan, drop the report
-            plan.write(out_dir)
-            raise
         except Exception as exc:  # the plan stands without its explanation; say why in the report
             (log or (lambda _: None))(f"could not explain the plan: {exc}")
             analysis = {"explain": {"limits": [], "stochastic": {}, "seconds": {},

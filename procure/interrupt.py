@@ -1,11 +1,12 @@
 """Ctrl-C during a solve: stop the solver at its next check and keep its best plan.
 
-Pyomo runs HiGHS with ``Highs.run()``, which returns to Python only when the solve ends, so a plain
-``KeyboardInterrupt`` waits for the time limit and then throws the solve's work away. Inside
-:func:`ctrl_c_stops_solves` the first Ctrl-C only records the request; :mod:`procure.solve` hands HiGHS a
-callback that sees it and stops the solve (HiGHS asks between simplex iterations and branch-and-bound
-steps), and the caller decides what to do with the plan found so far. Further presses inside the block
-change nothing; outside it Ctrl-C raises ``KeyboardInterrupt`` as usual.
+Pyomo runs HiGHS with ``Highs.run()``, which returns to Python only when the solve ends or a callback
+asks it to stop; Python's own Ctrl-C handler runs at the next callback HiGHS makes and raises
+``KeyboardInterrupt`` there, through HiGHS's C++ code, and the solve's work is lost. Inside
+:func:`ctrl_c_stops_solves` Ctrl-C only records the request; :mod:`procure.solve` hands HiGHS interrupt
+callbacks that see it and stop the solve at HiGHS's next check, and the caller decides what to do with the
+plan found so far. Further presses inside the block change nothing; outside it Ctrl-C raises
+``KeyboardInterrupt`` as usual.
 
 Only the main thread of a process whose Ctrl-C raises ``KeyboardInterrupt`` (Python's default) takes part:
 a sweep's worker processes ignore Ctrl-C and leave it to the parent, which stops them.
@@ -39,12 +40,14 @@ def ctrl_c_stops_solves(raise_at_exit: bool = False) -> Iterator[Interrupt]:
     have no use for an interrupted result but should not wait for the time limit either.
     """
     global _active
+    if threading.current_thread() is not threading.main_thread():
+        yield Interrupt()  # signals reach the main thread only
+        return
     if _active is not None:
         yield _active
         return
     state = Interrupt()
-    if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         yield state  # Ctrl-C is someone else's here (ignored by a sweep worker, or handled by the host)
         return
 

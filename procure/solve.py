@@ -190,7 +190,8 @@ def _solve_highs(model: pyo.ConcreteModel, options: SolveOptions, solver=None, s
                  ) -> SolveResult:
     """One HiGHS solve. Ctrl-C stops it at HiGHS's next check (:mod:`procure.interrupt`): inside a caller's
     :func:`~procure.interrupt.ctrl_c_stops_solves` block the result comes back with ``interrupted`` set;
-    otherwise ``KeyboardInterrupt`` is raised once HiGHS has stopped."""
+    otherwise ``KeyboardInterrupt`` is raised once HiGHS has stopped. ``stoppable=False``: Ctrl-C does not
+    stop this solve, which runs to its end and is not marked interrupted (the block still records it)."""
     from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 
     start = time.perf_counter()

@@ -154,8 +154,10 @@ def _solve_stages(model, d, options, session, start, started, interrupt):
 
     skip = None
     if interrupt.requested:
-        if plan is None:
-            return dataclasses.replace(first, seconds=time.perf_counter() - started), stages
+        if plan is None:  # stage 1's own plan is of the relaxation, not a plan of the model
+            bound = first.bound if first.bound is not None and math.isfinite(first.bound) else None
+            return SolveResult("no_solution", "staged: interrupted", None, bound, None,
+                               time.perf_counter() - started, "highs", True), stages
         skip = "staged: interrupted"
     elif plan is not None and _within(plan[1], first.bound, options.gap):
         skip = "staged: gap met before the full stage"

@@ -39,8 +39,9 @@ def press_and_time(instance: str, strategy: str, at: float, time_limit: float) -
     options = SolveOptions(time_limit=time_limit)
     with ctrl_c_stops_solves():
         result = solve_staged(model, data, options)[0] if strategy == "staged" else solve_model(model, options)
-    returned = time.perf_counter()
-    timer.cancel()
+        returned = time.perf_counter()
+        timer.cancel()
+        timer.join()  # a press already under way lands inside the block
     latency = returned - pressed["at"] if "at" in pressed else None
     return {"at": at, "returned_after": round(returned - started, 2),
             "latency": None if latency is None else round(latency, 2), "termination": result.termination,
