@@ -123,7 +123,7 @@ def solve(
     if not as_json:  # a solve can take minutes in silence: say what runs and how to stop it
         limit = f"time limit {time_limit:g} s" if time_limit else "no time limit"
         errors.print(f"solving {instance.name}: {limit}, gap {gap:g} (Ctrl-C stops it and keeps the best plan "
-                     f"so far)", markup=False, highlight=False)
+                     f"so far)", markup=False, highlight=False, soft_wrap=True)
     try:
         plan = run_solve(loaded, solver=solver, time_limit=time_limit, gap=gap, threads=threads, tee=tee,
                          lp_relaxation=lp_relaxation, keep_model=not no_report, strategy=strategy)
