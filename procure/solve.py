@@ -232,7 +232,8 @@ def _stopped_by(highs, interrupt: Interrupt, stoppable: bool = True):
     They answer every check, "go on" included: HiGHS keeps the last answer between solves, so a solve
     after an interrupted one would stop at its first check otherwise."""
     def check(event):
-        event.interrupt(stoppable and interrupt.requested)
+        if event.data_in is not None:  # (highspy 1.8 has no event.interrupt())
+            event.data_in.user_interrupt = stoppable and interrupt.requested
 
     events = ("cbSimplexInterrupt", "cbIpmInterrupt", "cbMipInterrupt")
     pyomo_log = logging.getLogger("pyomo.contrib.solver.solvers.highs")
