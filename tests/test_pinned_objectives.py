@@ -16,6 +16,16 @@ META_GAP = 2e-3      # meta.json is not proven to 1e-4 in minutes; pinned at the
 META = 150741.216907  # HiGHS 1.15, gap 2e-3, staged strategy (bound 150624.90 from its first stage)
 META_DIRECT = 150877.540385  # HiGHS 1.15, gap 2e-3, one direct MILP solve (bound 150626.71)
 META_LP = 150624.896009
+PINNED_WITH_HIGHS = "1.15."
+
+
+def same_plan_tolerance() -> float:
+    """meta.json's pins are exact (rel 1e-6: a solve without a time limit is deterministic) on the HiGHS
+    they were taken with. Another HiGHS release may find another plan within the gap: accept any such plan
+    rather than turn CI red on a solver upgrade (highspy 1.8.0 lands 1.0e-4 above the staged pin)."""
+    from importlib.metadata import version
+
+    return 1e-6 if version("highspy").startswith(PINNED_WITH_HIGHS) else META_GAP
 
 
 def test_tiny_matches_the_hand_computed_optimum(root):
@@ -38,7 +48,7 @@ def test_meta_pinned(root):
     plan = procure.solve(root / "instances" / "meta.json", gap=META_GAP, lp_relaxation=True)
     assert plan.status == "optimal"  # optimal within the requested gap
     assert plan.summary["strategy"] == "staged"  # auto picks it for meta's 3,279 integers
-    assert plan.summary["objective"] == pytest.approx(META, rel=1e-6)  # no time limit: deterministic
+    assert plan.summary["objective"] == pytest.approx(META, rel=same_plan_tolerance())
     assert plan.summary["lp_relaxation"]["objective"] == pytest.approx(META_LP, rel=1e-7)
     assert plan.summary["bound"] >= META_LP - 1e-6
     assert plan.summary["shortfall_h100e_quarters"] == pytest.approx(0.0, abs=1.0)
@@ -48,4 +58,4 @@ def test_meta_direct_pinned(root):
     plan = procure.solve(root / "instances" / "meta.json", gap=META_GAP, strategy="direct")
     assert plan.status == "optimal"
     assert plan.summary["strategy"] == "direct"
-    assert plan.summary["objective"] == pytest.approx(META_DIRECT, rel=1e-6)
+    assert plan.summary["objective"] == pytest.approx(META_DIRECT, rel=same_plan_tolerance())
