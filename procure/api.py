@@ -62,8 +62,9 @@ def solve(source: str | Path | dict | LoadedInstance, *, solver: str = "highs", 
     :mod:`procure.staged`; HiGHS only) or ``auto`` (staged where :func:`procure.staged.staged_applies`).
 
     Ctrl-C during the solves (in the main thread) does not raise ``KeyboardInterrupt``: it stops the running
-    solve, starts no other, and returns the best plan found so far with ``summary["interrupted"]`` true
-    (:mod:`procure.interrupt`); a script solving several instances should check it.
+    solve, starts no other (but the short LP that completes a staged solve's rounded plan), and returns the
+    best plan found so far with ``summary["interrupted"]`` true (:mod:`procure.interrupt`); a script solving
+    several instances should check it.
 
     Raises :class:`procure.validation.InstanceError` for bad input and
     :class:`procure.solve.SolverUnavailable` for a missing solver.
@@ -101,6 +102,8 @@ def solve(source: str | Path | dict | LoadedInstance, *, solver: str = "highs", 
                 solved_model, solved_result = elastic, elastic_result
         if lp_relaxation and not interrupt.requested:
             lp_summary = _lp_relaxation(data, options, result)
+            if interrupt.requested:  # stopped before its optimum: no bound to report
+                lp_summary = None
     interrupted = interrupt.requested
 
     summary: dict[str, Any] = {

@@ -111,6 +111,7 @@ def solve(
     """Build the MILP, solve it, write summary.json, capacity.csv, plan.csv, costs.csv and the report."""
     from procure.api import solve as run_solve
     from procure.cli_report import print_highlights, write_outputs
+    from procure.interrupt import ctrl_c_stops_solves
     from procure.solve import SolverUnavailable
 
     from procure.staged import STRATEGIES
@@ -124,24 +125,31 @@ def solve(
         limit = f"time limit {time_limit:g} s" if time_limit else "no time limit"
         errors.print(f"solving {instance.name}: {limit}, gap {gap:g} (Ctrl-C stops it and keeps the best plan "
                      f"so far)", markup=False, highlight=False, soft_wrap=True)
-    try:
-        plan = run_solve(loaded, solver=solver, time_limit=time_limit, gap=gap, threads=threads, tee=tee,
-                         lp_relaxation=lp_relaxation, keep_model=not no_report, strategy=strategy)
-    except SolverUnavailable as exc:
-        errors.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(EXIT_BAD_INPUT)
     out_dir = out or Path("out") / instance.stem
-    summary = plan.summary
-    interrupted = summary["interrupted"]
-    report = not (no_report or interrupted)  # the report solves again: not after a Ctrl-C
-    try:
-        write_outputs(plan, loaded, out_dir, report=report, time_limit=time_limit,
-                      log=None if as_json else errors.print)
-    except KeyboardInterrupt:  # Ctrl-C while explaining or writing the report: write the plan alone
+    # One Ctrl-C block from the solve until the plan is on disk: a press then (a second one, say) is recorded,
+    # not raised, so the plan found is never lost
+    with ctrl_c_stops_solves() as interrupt:
+        try:
+            plan = run_solve(loaded, solver=solver, time_limit=time_limit, gap=gap, threads=threads, tee=tee,
+                             lp_relaxation=lp_relaxation, keep_model=not no_report, strategy=strategy)
+        except SolverUnavailable as exc:
+            errors.print(f"[bold red]error:[/] {exc}")
+            raise typer.Exit(EXIT_BAD_INPUT)
+        summary = plan.summary
+        interrupted = summary["interrupted"] = summary["interrupted"] or interrupt.requested
+        report = not (no_report or interrupted)  # the report solves again: not after a Ctrl-C
         if not report:
-            raise
-        interrupted, report = True, False
-        plan.write(out_dir)
+            write_outputs(plan, loaded, out_dir, report=False)
+    interrupted = interrupted or interrupt.requested  # a press while the plan was written: exit 130 too
+    if report:  # outside the block: the report's solves stop at Ctrl-C and raise KeyboardInterrupt
+        try:
+            write_outputs(plan, loaded, out_dir, report=True, time_limit=time_limit,
+                          log=None if as_json else errors.print)
+        except KeyboardInterrupt:  # while explaining or writing the report: write the plan alone
+            interrupted, report = True, False
+            summary["interrupted"] = True
+            with ctrl_c_stops_solves():
+                plan.write(out_dir)
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
     else:

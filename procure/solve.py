@@ -111,13 +111,15 @@ class HighsSession:
         start = time.perf_counter()
         self.solver.set_instance(model)
         self.load_seconds = time.perf_counter() - start
-        self.start_accepted: bool | None = None  # did HiGHS take the last ``start`` handed to solve()
+        # did HiGHS take the last solve's ``start`` vector (it checks it during the solve and may drop it)
+        self.start_accepted: bool | None = None
 
     def solve(self, options: SolveOptions = SolveOptions(),
               start: dict[int, float] | list[float] | None = None, stoppable: bool = True) -> SolveResult:
         """Solve (again). ``start`` (``id(var)`` → value, missing variables 0; or one value per HiGHS column)
         is offered to HiGHS as its first incumbent; HiGHS checks it and ignores it if it is infeasible.
         ``stoppable=False``: run to the end even after a Ctrl-C (for a short solve that completes a plan)."""
+        self.start_accepted = None
         violated = getattr(getattr(self.model, "domains", None), "violated", None)
         if violated:
             return solve_model(self.model, options)
@@ -250,6 +252,7 @@ def _stopped_by(highs, interrupt: Interrupt, stoppable: bool = True):
         # Pyomo subscribes highspy's own Ctrl-C handler again before every run (HandleKeyboardInterrupt =
         # True), one more per solve of a session; unsubscribe this solve's, or a sweep's session calls
         # hundreds of them at every simplex check (meta.json's LP relaxation makes about 9,000 checks).
+        # procure owns this flag on its HiGHS objects: Ctrl-C is handled here, not by highspy.
         if highs.HandleKeyboardInterrupt:
             highs.HandleKeyboardInterrupt = False
 

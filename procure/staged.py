@@ -81,7 +81,7 @@ class Stage:
     objective: float | None
     bound: float | None
     seconds: float
-    start_accepted: bool | None = None  # HiGHS took the stage's start (None: no start offered)
+    start_accepted: bool | None = None  # HiGHS took the stage's start vector (None: none offered)
 
 
 def solve_staged(model: pyo.ConcreteModel, d: ModelData, options: SolveOptions = SolveOptions(),

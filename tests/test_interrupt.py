@@ -175,7 +175,12 @@ def test_cli_writes_the_plan_so_far_and_exits_130(tmp_path, root):
     time.sleep(8.0)  # well into the solve, which runs for 120 s
     pressed = time.perf_counter()
     process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=LIMIT)
+    try:
+        stdout, stderr = process.communicate(timeout=LIMIT)
+    finally:  # never leave a solve running into the next tests
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
     assert process.returncode == 130, stderr
     assert time.perf_counter() - pressed < LIMIT / 2
     assert "interrupted" in stderr and "Traceback" not in stderr
@@ -197,8 +202,28 @@ def test_ctrl_c_while_the_report_is_written_still_writes_the_plan(tmp_path, root
     result = CliRunner().invoke(app, ["solve", str(root / "instances" / "tiny.json"), "--out", str(out)])
     assert result.exit_code == 130, result.output
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["status"] == "optimal" and (out / "plan.csv").exists()
+    assert summary["status"] == "optimal" and summary["interrupted"] is True and (out / "plan.csv").exists()
     assert not (out / "report.md").exists()
+
+
+def test_ctrl_c_while_the_plan_is_written_does_not_lose_it(tmp_path, root, monkeypatch):
+    # users press twice when the first press takes seconds: a press while the plan goes to disk is recorded
+    import procure.cli_report
+    from procure.cli import app
+
+    write_outputs = procure.cli_report.write_outputs
+
+    def pressed_while_writing(*args, **kwargs):
+        ctrl_c()
+        time.sleep(0.05)
+        return write_outputs(*args, **kwargs)
+
+    monkeypatch.setattr(procure.cli_report, "write_outputs", pressed_while_writing)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["solve", str(root / "instances" / "tiny.json"), "--out", str(out),
+                                      "--no-report"])
+    assert result.exit_code == 130, result.output
+    assert json.loads((out / "summary.json").read_text())["status"] == "optimal" and (out / "plan.csv").exists()
 
 
 @pytest.mark.parametrize("strategy", ["direct", "staged"])
