@@ -159,7 +159,7 @@ def solve(
     if interrupted:
         what = ("the outputs hold the best plan found before it, without the report" if summary["has_plan"]
                 else "no plan had been found")
-        errors.print(f"[yellow]interrupted[/] (Ctrl-C): {what}")
+        errors.print(f"[yellow]interrupted[/] (Ctrl-C): {what}", soft_wrap=True)
         raise typer.Exit(EXIT_INTERRUPTED)
     if summary["status"] not in ("optimal", "feasible"):
         raise typer.Exit(EXIT_NO_PLAN)
