@@ -221,6 +221,10 @@ def _solve_highs(model: pyo.ConcreteModel, options: SolveOptions, solver=None, s
                    seconds, "highs", interrupted)
 
 
+INTERRUPT_CALLBACKS = ("cbSimplexInterrupt", "cbIpmInterrupt", "cbMipInterrupt")
+"""highspy's callbacks at which HiGHS asks whether to stop (:func:`_stopped_by` answers them)."""
+
+
 class _HidesInterruptWarning(logging.Filter):
     """Pyomo does not map HiGHS's ``kInterrupt`` status and warns about it; procure reports it itself."""
 
@@ -237,17 +241,16 @@ def _stopped_by(highs, interrupt: Interrupt, stoppable: bool = True):
         if event.data_in is not None:  # (highspy 1.8 has no event.interrupt())
             event.data_in.user_interrupt = stoppable and interrupt.requested
 
-    events = ("cbSimplexInterrupt", "cbIpmInterrupt", "cbMipInterrupt")
     pyomo_log = logging.getLogger("pyomo.contrib.solver.solvers.highs")
     hide = _HidesInterruptWarning()
-    for name in events:
+    for name in INTERRUPT_CALLBACKS:
         getattr(highs, name).subscribe(check)
     pyomo_log.addFilter(hide)
     try:
         yield
     finally:
         pyomo_log.removeFilter(hide)
-        for name in events:
+        for name in INTERRUPT_CALLBACKS:
             getattr(highs, name).unsubscribe(check)
         # Pyomo subscribes highspy's own Ctrl-C handler again before every run (HandleKeyboardInterrupt =
         # True), one more per solve of a session; unsubscribe this solve's, or a sweep's session calls
