@@ -12,6 +12,7 @@ import procure
 
 TINY = 26.24704      # by hand, see instances/tiny.json's description and the arithmetic below
 SMALL = 1359.623012  # HiGHS 1.15, gap 1e-4, direct solve (bound 1359.4872); the staged default lands within the gap
+SMALL_OPTIMUM = 1359.507751  # proven (gap 0 at a requested 1e-9) by HiGHS 1.15 direct and staged, and by CBC
 META_GAP = 2e-3      # meta.json is not proven to 1e-4 in minutes; pinned at the 0.2 % gap it reaches quickly
 META = 150741.216907  # HiGHS 1.15, gap 2e-3, staged strategy (bound 150624.90 from its first stage)
 META_DIRECT = 150877.540385  # HiGHS 1.15, gap 2e-3, one direct MILP solve (bound 150626.71)
@@ -42,6 +43,16 @@ def test_small_pinned(root):
     assert plan.status == "optimal"
     assert plan.summary["objective"] == pytest.approx(SMALL, rel=1e-4)
     assert plan.summary["bound"] <= SMALL * (1 + 1e-9)
+
+
+def test_small_proven_optimum(root):
+    # Solved to a 1e-9 gap the optimum is solver-independent: it pins the model, not HiGHS's search path.
+    # The 1e-4 pin above must then lie within 1e-4 above it: (1359.623012 − 1359.507751) / 1359.623012 = 8.5e-5.
+    plan = procure.solve(root / "instances" / "small.json", gap=1e-9)
+    assert plan.status == "optimal"
+    assert plan.summary["objective"] == pytest.approx(SMALL_OPTIMUM, rel=1e-7)
+    assert plan.summary["bound"] == pytest.approx(SMALL_OPTIMUM, rel=1e-7)
+    assert SMALL_OPTIMUM <= SMALL <= SMALL_OPTIMUM * (1 + 1e-4)
 
 
 def test_meta_pinned(root):
