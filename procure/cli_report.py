@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from procure.outputs import write_json, write_table
-from procure.report import ANALYSIS_FILES, REPORT_FILES, power_table, read_analysis, sources_table, write_report
+from procure.report import ANALYSIS_FILES, REPORT_FILES, REPORT_INPUTS, power_table, read_analysis, sources_table, write_report
 
 REPORT_BUDGET_FACTOR = 3.0
 MIN_BUDGET_SECONDS = 60.0
@@ -84,8 +84,9 @@ def analyse(plan, loaded=None, time_budget: float | None = None, per_solve: floa
 def report_inputs(plan, loaded=None) -> dict[str, pd.DataFrame]:
     """``sources.csv`` and ``power.csv``: what the plots need beyond the core tables."""
     names = names_from(loaded)
-    return {"sources.csv": sources_table(plan.data, names["providers"], names["first_quarter"]),
-            "power.csv": power_table(plan.plan, plan.data, names["sites"])}
+    sources, power = REPORT_INPUTS
+    return {sources: sources_table(plan.data, names["providers"], names["first_quarter"]),
+            power: power_table(plan.plan, plan.data, names["sites"])}
 
 
 def write_analysis(out_dir: Path, analysis: dict) -> None:
@@ -172,6 +173,12 @@ def report_command(out_dir: Path, console: Console | None = None) -> None:
     console = console or Console()
     if not (out_dir / "summary.json").exists():
         Console(stderr=True).print(f"[bold red]error:[/] {out_dir} has no summary.json (is it a solve's output?)")
+        raise typer.Exit(2)
+    missing = [name for name in REPORT_INPUTS if not (out_dir / name).exists()]
+    if missing and summary_of(out_dir).get("has_plan"):  # without a plan there is nothing to draw anyway
+        Console(stderr=True).print(
+            f"[bold red]error:[/] {out_dir} has no {' or '.join(missing)}: its solve wrote the plan tables only "
+            "(--no-report, or Ctrl-C before the report); run `procure solve` again without --no-report")
         raise typer.Exit(2)
     written = write_report(out_dir)
     print_highlights(console, out_dir)

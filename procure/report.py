@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # only for annotations: rendering needs no model code
     from procure.data import ModelData
 
 REPORT_FILES = ("report.md", "report.html")
+REPORT_INPUTS = ("sources.csv", "power.csv")  # what the plots need beyond the core tables (not with --no-report)
 ANALYSIS_FILES = {"explain": "explain.json", "marginal_costs": "marginal_costs.csv", "binding": "binding.csv",
                   "break_even": "break_even.csv", "baselines": "baselines.csv"}
 SOURCES_COLUMNS = ["source", "kind", "item", "accelerator", "vendor", "generation", "provider", "provider_name",

@@ -275,8 +275,12 @@ def _result(status: str, termination: str, objective, bound, seconds: float, sol
 
 
 def _legacy_solver(name: str):
+    from pyomo.common.log import LoggingIntercept
+
     try:
-        solver = pyo.SolverFactory(name)
+        # an unknown name makes Pyomo log a warning with a traceback on stdout; the caller says it better
+        with LoggingIntercept(level=logging.ERROR, module="pyomo.opt"):
+            solver = pyo.SolverFactory(name)
         return solver if solver is not None and solver.available(exception_flag=False) else None
     except Exception:  # pyomo raises a variety of errors for unknown or broken plugins
         return None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -89,6 +91,17 @@ def test_unknown_solver_exits_2(tmp_path):
     result = runner.invoke(app, ["solve", str(path), "--solver", "no-such-solver", "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert "not available" in result.output
+
+
+def test_unknown_solver_prints_no_pyomo_traceback():
+    # Pyomo logs a warning with a traceback for an unknown solver name, on the real stdout (a subprocess,
+    # because pytest's own logging capture hides it in-process); the CLI's one-line error says it instead
+    script = ("import pyomo.environ as pyo\n"
+              "from procure.solve import SolverUnavailable, SolveOptions, solve_model\n"
+              "try:\n    solve_model(pyo.ConcreteModel(), SolveOptions(solver='no-such-solver'))\n"
+              "except SolverUnavailable:\n    print('unavailable')\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "unavailable" and done.stderr == ""
 
 
 def test_failed_solve_keeps_previous_outputs(tmp_path):

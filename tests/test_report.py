@@ -71,6 +71,18 @@ def test_no_report_writes_the_core_outputs_only(tmp_path, root):
     assert "Baselines" not in result.output
 
 
+def test_report_of_a_no_report_solve_is_a_clear_error(tmp_path, root):
+    out = tmp_path / "o"
+    assert runner.invoke(app, ["solve", str(root / "instances" / "tiny.json"), "--out", str(out),
+                               "--no-report"]).exit_code == 0
+    result = runner.invoke(app, ["report", str(out)])
+    assert result.exit_code == 2
+    assert result.exception is None or isinstance(result.exception, SystemExit)  # no traceback
+    said = " ".join(result.output.split())  # rich wraps the line to the terminal width
+    assert "has no sources.csv or power.csv" in said and "without --no-report" in said
+    assert not (out / "report.md").exists()
+
+
 def test_report_rerenders_from_saved_outputs_without_solving(tiny_out, tmp_path, monkeypatch):
     copy = tmp_path / "copy"
     shutil.copytree(tiny_out, copy)
