@@ -341,7 +341,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--gap", type=float, default=1e-4, help="relative MIP gap (default 1e-4)")
     p.add_argument("--threads", type=int, default=2, help="solver threads (default 2)")
     p.add_argument("--no-highs-alone", action="store_true", help="skip the MPS + highspy floor")
-    p.add_argument("--out", type=Path, default=RESULTS_DIR, help="results directory")
+    p.add_argument("--out", type=Path, default=RESULTS_DIR, help="results directory (default benchmarks/results)")
     p.add_argument("--stem", help="file name stem (default: today's date)")
     p.add_argument("--no-write", action="store_true", help="print the table only")
     return p

@@ -95,12 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--base", default="xs", choices=sorted(SPECS), help="spec the series vary (default xs)")
     p.add_argument("--dims", default="scenarios,sites", help="comma-separated dimensions (default scenarios,sites)")
     p.add_argument("--values", default="1,2,4,8,16", help="values of each dimension (default 1,2,4,8,16)")
-    p.add_argument("--time-limit", type=float, default=60.0)
-    p.add_argument("--gap", type=float, default=1e-4)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--out", type=Path, default=RESULTS_DIR)
+    p.add_argument("--time-limit", type=float, default=60.0, help="seconds per solve (default 60)")
+    p.add_argument("--gap", type=float, default=1e-4, help="relative MIP gap (default 1e-4)")
+    p.add_argument("--threads", type=int, default=2, help="solver threads (default 2)")
+    p.add_argument("--out", type=Path, default=RESULTS_DIR, help="results directory (default benchmarks/results)")
     p.add_argument("--stem", help="file name stem (default <date>-scaling)")
-    p.add_argument("--no-write", action="store_true")
+    p.add_argument("--no-write", action="store_true", help="print the tables only")
     a = p.parse_args(argv)
     dims = [d.strip() for d in a.dims.split(",") if d.strip()]
     bad = [d for d in dims if d not in DIMENSIONS]

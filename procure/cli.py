@@ -92,7 +92,7 @@ def schema(catalog: bool = typer.Option(False, "--catalog", help="Print the cata
 @app.command()
 def solve(
     instance: Path = typer.Argument(..., help="Instance JSON file."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Output directory [default: out/<instance-stem>]."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output directory (default out/<instance-stem>)."),
     solver: str = typer.Option("highs", "--solver", help="highs, or any Pyomo solver name (cbc, scip, gurobi)."),
     time_limit: float = typer.Option(
         DEFAULT_TIME_LIMIT, "--time-limit", min=0,
@@ -216,8 +216,8 @@ def mix_table(plan) -> Table:
 @app.command()
 def sweep(
     spec: Path = typer.Argument(..., help="Sweep spec JSON file."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Output directory [default: out/<spec-stem>]."),
-    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Local worker processes [default: cores]."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output directory (default out/<spec-stem>)."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Local worker processes (default: one per core)."),
     dask: Optional[str] = typer.Option(None, "--dask", help="Run on a Dask cluster (scheduler address)."),
     resume: bool = typer.Option(False, "--resume", help="Keep the points already in DIR; run only the missing."),
     time_limit: Optional[float] = typer.Option(None, "--time-limit", min=0, help="Seconds per point (overrides spec)."),
