@@ -45,13 +45,46 @@ def test_lead_time_forces_a_lease_until_power_arrives(tmp_path):
 
 
 def test_max_blocks_limits_power(tmp_path):
-    # One 1-MW block at most, lead 0: one unit of G powered; demand 3 → 2 H100e short × $1M × 1 quarter.
+    # One 1-MW block at most, lead 0: one unit of G powered; demand 3 → 2 H100e short × $1M in each of 2
+    # quarters = 4.
     inst = base_instance(quarters=2, demand=[3, 3])
     inst["sites"] = [site(expansion={"block_mw": 1, "max_blocks": 1, "lead_quarters": 0,
                                      "capex_musd_per_mw": 0})]
     inst["purchases"] = [{"accelerator": "G", "price_scale": 1e-9}]
     plan = solve(tmp_path, inst)
     assert plan.summary["objective"] == pytest.approx(4.0, abs=1e-4)  # 2 short × 2 quarters × $1M
+
+
+def test_block_capex_is_paid_at_start_and_its_book_value_credited(tmp_path):
+    # 2 quarters, demand 1 each. A 1-MW block ($1.0M/MW, lead 0, depreciated over 4 quarters) started in
+    # 2026Q1 powers G (nearly free) in both quarters: capex 1.0, online 2 of its 4 quarters inside the horizon
+    # → residual 1 − 2/4 = 0.5 credited: 1.0 − 0.5 = 0.5. (Starting in 2026Q2: 1 short + 1.0 − 0.75 = 1.25;
+    # no block: 2 short = 2.)
+    inst = base_instance(quarters=2, demand=[1, 1])
+    inst["sites"] = [site(facility_life_quarters=4, expansion={"block_mw": 1, "max_blocks": 1, "lead_quarters": 0,
+                                                                 "capex_musd_per_mw": 1.0})]
+    inst["purchases"] = [{"accelerator": "G", "price_scale": 1e-9}]
+    plan = solve(tmp_path, inst)
+    assert plan.summary["objective"] == pytest.approx(0.5, abs=1e-6)
+    assert plan.summary["costs"]["capex_power"] == pytest.approx(1.0, abs=1e-6)
+    assert plan.summary["costs"]["residual_value"] == pytest.approx(-0.5, abs=1e-6)
+    assert decisions(plan, "build_blocks") == {("2026Q1", "s1", "block"): 1}
+
+
+def test_committed_blocks_are_paid_and_come_online_after_the_lead(tmp_path):
+    # A block committed to start in 2026Q1 (1 MW, lead 1, $1.0M/MW, 4-quarter life) comes online in 2026Q2;
+    # max_blocks 1 leaves no new start. Demand 1 in both quarters: 2026Q1 is 1 short ($1M); 2026Q2 is served
+    # by G (nearly free). The committed capex 1.0 is paid, online 1 of 4 quarters → residual 0.75:
+    # 1 + 1.0 − 0.75 = 1.25. (If the committed block never came online: 2 short + 0.25 = 2.25.)
+    inst = base_instance(quarters=2, demand=[1, 1])
+    inst["sites"] = [site(facility_life_quarters=4, expansion={
+        "block_mw": 1, "max_blocks": 1, "lead_quarters": 1, "capex_musd_per_mw": 1.0,
+        "committed_starts": {"2026Q1": 1}})]
+    inst["purchases"] = [{"accelerator": "G", "price_scale": 1e-9}]
+    plan = solve(tmp_path, inst)
+    assert plan.summary["objective"] == pytest.approx(1.25, abs=1e-6)
+    online = decisions(plan, "power_online_mw")
+    assert ("2026Q1", "s1", "power") not in online and online[("2026Q2", "s1", "power")] == 1
 
 
 # ------------------------------------------------------------------------------------------------ own fleet
@@ -72,9 +105,8 @@ def test_existing_fleet_retires_and_residual_value_is_credited(tmp_path):
     # An existing unit of G installed 2024Q1 with an 9-quarter life serves 2026Q1 only (2024Q1 + 9 = 2026Q2).
     # 2026Q2 then needs a purchase: $1M, lifetime 4, used 1 quarter of 4 inside the horizon → residual
     # 0.75 credited: objective 1 − 0.75 = 0.25.
-    catalog = with_catalog_change("G", lifetime_quarters=9)
     catalog = with_catalog_change("X", lifetime_quarters=4)
-    catalog["accelerators"][0]["lifetime_quarters"] = 9
+    catalog["accelerators"][0]["lifetime_quarters"] = 9  # G
     inst = base_instance(quarters=2, demand=[1, 1])
     inst["sites"] = [site(mw=10)]
     inst["existing_fleet"] = [{"site": "s1", "accelerator": "G", "units": 1, "installed": "2024Q1"}]
@@ -96,6 +128,36 @@ def test_supply_cap_spreads_purchases(tmp_path):
     assert plan.summary["objective"] == pytest.approx(1.75, abs=1e-6)
     uncapped = solve(tmp_path, inst, with_catalog_change("G", lifetime_quarters=4))
     assert uncapped.summary["objective"] == pytest.approx(1.5, abs=1e-6)
+
+
+def test_supply_cap_counts_units_of_whole_lots(tmp_path):
+    # G comes in lots of 2 units ($1M each, lifetime 1: no residual); supply 3 units a quarter → 1 lot.
+    # Demand 3 at a $5M penalty: 1 lot (2 units, $2M) + 1 short ($5M) = 7. Uncapped: 2 lots = 4 units, $4M.
+    catalog = with_catalog_change("G", lifetime_quarters=1, lot_size=2)
+    inst = base_instance(quarters=1, demand=[3])
+    inst["policy"]["shortfall_penalty_usd_per_h100e_quarter"] = 5 * PENALTY_USD
+    inst["sites"] = [site(mw=10)]
+    inst["purchases"] = [{"accelerator": "G", "supply_cap_units": 3}]
+    plan = solve(tmp_path, inst, catalog)
+    assert plan.summary["objective"] == pytest.approx(7.0, abs=1e-6)
+    assert decisions(plan, "buy") == {("2026Q1", "s1", "G"): 2}  # units, one lot
+    inst["purchases"] = [{"accelerator": "G"}]
+    assert solve(tmp_path, inst, catalog).summary["objective"] == pytest.approx(4.0, abs=1e-6)
+
+
+def test_existing_units_and_purchases_of_one_accelerator_add_up(tmp_path):
+    # One existing G at s1 (installed 2026Q1, lifetime 1) and G on sale there ($1M, no residual). Demand 2
+    # at a $5M penalty: the existing unit serves 1, one bought serves the other: 1.0 (2.0 if the existing
+    # unit were lost).
+    catalog = with_catalog_change("G", lifetime_quarters=1)
+    inst = base_instance(quarters=1, demand=[2])
+    inst["policy"]["shortfall_penalty_usd_per_h100e_quarter"] = 5 * PENALTY_USD
+    inst["sites"] = [site(mw=10)]
+    inst["existing_fleet"] = [{"site": "s1", "accelerator": "G", "units": 1, "installed": "2026Q1"}]
+    inst["purchases"] = [{"accelerator": "G"}]
+    plan = solve(tmp_path, inst, catalog)
+    assert plan.summary["objective"] == pytest.approx(1.0, abs=1e-6)
+    assert decisions(plan, "installed") == {("2026Q1", "s1", "G"): 2}
 
 
 @pytest.mark.parametrize("pue, expected", [(1.0, 0.0), (2.0, 1.0)])
@@ -161,6 +223,19 @@ def test_new_take_or_pay_lease_pays_its_whole_term(tmp_path):
     assert plan.summary["objective"] == pytest.approx(4.38, abs=1e-6)
 
 
+def test_pay_per_use_lease_pays_only_the_units_used(tmp_path):
+    # Demand 1. A pay-per-use lease in lots of 10 at 0.5 $M per unit-quarter: one lot signed, 1 unit used →
+    # 0.5 (take-or-pay would be 10 × 0.5 = 5, worse than 1 short at $1M).
+    inst = base_instance(quarters=1, demand=[1])
+    inst["lease_offers"] = [{"id": "l", "provider": "cloud", "accelerator": "G", "first_start": "2026Q1",
+                             "last_start": "2026Q1", "terms": [{"quarters": 1,
+                                                                "price_usd_per_unit_hour": usd_per_hour(0.5)}],
+                             "max_units": 10, "lot_size": 10, "take_or_pay": False}]
+    plan = solve(tmp_path, inst)
+    assert plan.summary["objective"] == pytest.approx(0.5, abs=1e-6)
+    assert plan.summary["costs"]["lease_new"] == pytest.approx(0.5, abs=1e-6)
+
+
 def test_lease_minimum_volume_is_semi_continuous(tmp_path):
     # Demand 10. Lease at $100/h needs ≥ 20 units if signed: 20 × 100 × 2190 / 1e6 = 4.38; renting 10 at
     # $150/h costs 3.285 → rent. Without the minimum, leasing 10 would cost 2.19.
@@ -206,6 +281,20 @@ def test_provider_capacity_counts_existing_contracts(tmp_path):
     assert plan.summary["objective"] == pytest.approx(3.285, abs=1e-6)
 
 
+def test_rentals_do_not_count_against_provider_capacity(tmp_path):
+    # 'cloud' may hold 5 units of leases and contracts; its on-demand rental (its own cap, 10 units at
+    # $100/h = 0.219 per unit-quarter) is outside that. Demand 10: rent 10 = 2.19. The dear lease
+    # ($300/h) only makes the capacity row exist. (Counted against the 5: 5 × 0.219 + 5 short = 6.095.)
+    inst = base_instance(quarters=1, demand=[10])
+    inst["providers"] = [{"id": "cloud", "capacity_units": 5}]
+    inst["lease_offers"] = [{"id": "l", "provider": "cloud", "accelerator": "G", "first_start": "2026Q1",
+                             "last_start": "2026Q1", "terms": [{"quarters": 1, "price_usd_per_unit_hour": 300}],
+                             "max_units": 100, "lot_size": 1}]
+    inst["rentals"] = [{"id": "r", "provider": "cloud", "accelerator": "G", "price_usd_per_unit_hour": 100,
+                        "available_units": 10}]
+    assert solve(tmp_path, inst).summary["objective"] == pytest.approx(2.19, abs=1e-6)
+
+
 # -------------------------------------------------------------------------------------------------- rentals
 def test_rental_availability_cap(tmp_path):
     # Demand 10, only 4 units rentable at $100/h: 4 × 100 × 2190 / 1e6 = 0.876, plus 6 short × $1M = 6.
@@ -236,8 +325,8 @@ def test_workload_share_cap_and_ineligible_workload(tmp_path):
 
 # --------------------------------------------------------------------------------------------------- policy
 def test_capex_budget(tmp_path):
-    # Demand 2, G costs $1M with lifetime 1 (no residual); budget $1M/year → buy 1, 1 short × $1M: 2.
-    # A $10M penalty makes the difference visible: 1 + 10 = 11 with the budget, 2 without.
+    # Demand 2, G costs $1M with lifetime 1 (no residual); budget $1M/year → buy 1, and the other H100e
+    # is short at the $10M penalty: 1 + 10 = 11. Without the budget both are bought: 2.
     catalog = with_catalog_change("G", lifetime_quarters=1)
     inst = base_instance(quarters=1, demand=[2])
     inst["sites"] = [site(mw=10)]
@@ -258,6 +347,20 @@ def test_max_vendor_share(tmp_path):
         {"id": "x", "provider": "cloud", "accelerator": "X", "price_usd_per_unit_hour": 200, "available_units": 100}]
     inst["policy"]["max_vendor_share"] = {"nvidia": 0.5}
     assert solve(tmp_path, inst).summary["objective"] == pytest.approx(3.285, abs=1e-6)
+
+
+def test_shares_are_of_served_compute_not_of_demand(tmp_path):
+    # Demand 10; rentals G (nvidia, $100/h = 0.219) unlimited and X (amd, $200/h = 0.438) only 2 units;
+    # nvidia ≤ 50 % of what is served: g ≤ g + x − g → g ≤ x = 2. Served 4, 6 short:
+    # 2 × 0.219 + 2 × 0.438 + 6 = 7.314. (As a share of demand, g ≤ 5: 1.095 + 0.876 + 3 short = 4.971.)
+    inst = base_instance(quarters=1, demand=[10])
+    inst["rentals"] = [
+        {"id": "g", "provider": "cloud", "accelerator": "G", "price_usd_per_unit_hour": 100, "available_units": 100},
+        {"id": "x", "provider": "cloud", "accelerator": "X", "price_usd_per_unit_hour": 200, "available_units": 2}]
+    inst["policy"]["max_vendor_share"] = {"nvidia": 0.5}
+    plan = solve(tmp_path, inst)
+    assert plan.summary["objective"] == pytest.approx(7.314, abs=1e-6)
+    assert plan.summary["shortfall_h100e_quarters"] == pytest.approx(6)
 
 
 def test_max_provider_share(tmp_path):
@@ -323,6 +426,19 @@ def test_discounting_uses_the_quarter_of_each_cost(tmp_path):
                                    "end": "2027Q1", "units": 10, "price_usd_per_unit_hour": 100}]
     plan = solve(tmp_path, inst)
     assert plan.summary["objective"] == pytest.approx(2.19 / 1.08, abs=1e-6)
+
+
+def test_residual_value_is_discounted_from_the_horizon_end(tmp_path):
+    # 4 quarters at 8 %/yr. G ($1M, lifetime 8) bought in 2026Q1 (undiscounted) serves demand 1 throughout;
+    # 4 of its 8 quarters remain at the end of 2026Q4 → book value 0.5, credited at δ_T = 1.08^(−4/4):
+    # 1 − 0.5 / 1.08 = 0.537037. (Undiscounted credit: 0.5.)
+    catalog = with_catalog_change("G", lifetime_quarters=8)
+    inst = base_instance(quarters=4, demand=[1, 1, 1, 1])
+    inst["horizon"]["discount_rate"] = 0.08
+    inst["sites"] = [site(mw=10)]
+    inst["purchases"] = [{"accelerator": "G"}]
+    plan = solve(tmp_path, inst, catalog)
+    assert plan.summary["objective"] == pytest.approx(1 - 0.5 / 1.08, abs=1e-6)
 
 
 def test_shortfall_penalty_per_workload(tmp_path):

@@ -28,6 +28,10 @@ def add_costs(m: pyo.ConcreteModel, d: ModelData) -> None:
         rental             = Σ_r Σ_w alloc[r, w, n] · price_r · 2190 / 1e6
         shortfall          = Σ_w penalty_w / 1e6 · shortfall[w, n]
 
+    Units: ``capex_block_i`` = block MW × $M/MW; ``price_{a,t}`` $M per unit (the catalog's k$ path / 1000);
+    ``fixed_opex_i`` $M per MW-year (hence / 4); ``kW_a`` per unit; ``price_i`` $/MWh; ``price_{o,L}``,
+    ``price_c`` and ``price_r`` $/unit-hour (hence · 2190 h / 1e6); ``penalty_w`` $ per H100e-quarter.
+
     ``residual[n]``: straight-line book value at the horizon end of what node ``n`` bought::
 
         Σ_i capex_block_i · ρ_{i,t} · (build + committed) + Σ_{a,i} price_{a,t} · lot_a · ρ_{a,t} · buy

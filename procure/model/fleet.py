@@ -25,7 +25,8 @@ def add_fleet(m: pyo.ConcreteModel, d: ModelData) -> None:
         installed[a, i, n] = existing_{a,i,t} + lot_a · Σ_{τ = t−L_a+1}^{t} buy[a, i, h(n, τ)]
                            = existing_{a,i,t} + lot_a · (lots_to_date[a, i, n] − lots_to_date[a, i, h(n, t − L_a)])
 
-    Variables ``powered[a, i, n] ≥ 0`` (units switched on), rows ``fleet_limit[a, i, n]``:
+    Variables ``powered[a, i, n] ≥ 0`` (units switched on; only where ``a`` can be installed at ``i`` by
+    quarter ``t``: its purchase window has opened or pre-horizon units are there), rows ``fleet_limit[a, i, n]``:
     ``powered ≤ installed`` (idle units draw no power, which lets a power-bound site switch old units off to
     make room for new ones).
     """

@@ -64,7 +64,9 @@ def add_provider_capacity(m: pyo.ConcreteModel, d: ModelData) -> None:
 
         Σ_{o of p} leased_units[o, n] + Σ_{c of p} contract_units_{c,t} ≤ cap_{p,t} (+ slack when elastic)
 
-    On-demand rentals have their own availability caps and do not count here.
+    On-demand rentals have their own availability caps and do not count here. A row of existing contracts
+    alone (no lease of ``p`` can run at ``n``) has no variable: it is not built but checked at build time,
+    and a violated one is recorded in ``m.domains.violated`` (the instance is infeasible before any solve).
     """
     rows, lhs = [], {}
     for p in d.PROVIDERS:

@@ -18,8 +18,10 @@ def add_power_pipeline(m: pyo.ConcreteModel, d: ModelData) -> None:
         blocks_to_date[i, n] = blocks_to_date[i, parent(n)] + build[i, n]      (build = 0 outside the window)
 
     so every ``build`` is integral too. Branching on the running total rather than on each quarter's
-    increment is what lets the solver settle *how many* blocks before *when*. Rows ``max_blocks[i, s]`` per
-    site and leaf scenario ``s`` (its last node)::
+    increment is what lets the solver settle *how many* blocks before *when*. Every ``blocks_to_date[i, n]``
+    has the upper bound ``max(max_blocks_i − Σ_t committed_{i,t}, 0)``, and rows ``max_blocks[i, s]`` per
+    site and leaf scenario ``s`` (its last node) state the same limit as a row, so that the explanation can
+    name it as a binding limit (a bound has no row of its own)::
 
         blocks_to_date[i, node(s, T−1)] ≤ max_blocks_i − Σ_t committed_{i,t}
 
