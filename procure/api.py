@@ -45,17 +45,33 @@ class Plan:
         return write_directory(Path(out_dir), self.summary, tables, extra=extra)
 
 
-def load(source: str | Path | dict | LoadedInstance) -> LoadedInstance:
+def load(source: str | Path | dict | LoadedInstance, base_dir: str | Path = ".") -> LoadedInstance:
+    """An instance file (str or Path), an instance dict, or an already loaded instance, validated.
+
+    A dict's relative catalog paths are resolved against ``base_dir`` (a file's, against its folder)."""
     if isinstance(source, LoadedInstance):
         return source
     if isinstance(source, dict):
-        return instance_from_dict(source)
+        return instance_from_dict(source, base_dir=base_dir)
     return load_instance(source)
+
+
+def check_options(time_limit: float | None, gap: float, threads: int | None) -> float | None:
+    """Raise ``ValueError`` for a negative or NaN ``time_limit`` or ``gap`` or a ``threads`` below 1; returns
+    the time limit with 0 read as "no limit" (``None``), as on the command line."""
+    if time_limit is not None and not time_limit >= 0:
+        raise ValueError(f"time_limit must be ≥ 0 seconds, 0 or None for no limit (got {time_limit!r})")
+    if not gap >= 0:
+        raise ValueError(f"gap must be a relative gap ≥ 0 (got {gap!r})")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise ValueError(f"threads must be a whole number ≥ 1, or None for HiGHS's default (got {threads!r})")
+    return time_limit or None
 
 
 def solve(source: str | Path | dict | LoadedInstance, *, solver: str = "highs", time_limit: float | None = None,
           gap: float = 1e-4, threads: int | None = None, tee: bool = False,
-          lp_relaxation: bool = False, keep_model: bool = False, strategy: str = "auto") -> Plan:
+          lp_relaxation: bool = False, keep_model: bool = False, strategy: str = "auto",
+          base_dir: str | Path = ".") -> Plan:
     """Build and solve the instance; on infeasibility, re-solve elastically and name what had to give.
 
     ``strategy``: ``direct`` (one MILP solve), ``staged`` (blocks, then lots, then everything; see
@@ -66,13 +82,17 @@ def solve(source: str | Path | dict | LoadedInstance, *, solver: str = "highs", 
     best plan found so far with ``summary["interrupted"]`` true (:mod:`procure.interrupt`); a script solving
     several instances should check it.
 
-    Raises :class:`procure.validation.InstanceError` for bad input and
-    :class:`procure.solve.SolverUnavailable` for a missing solver.
+    ``time_limit`` is in seconds, 0 or None for none. A dict instance's relative catalog paths are resolved
+    against ``base_dir`` (default: the current directory).
+
+    Raises :class:`procure.validation.InstanceError` for a bad instance, ``ValueError`` for a bad option
+    (before anything is built) and :class:`procure.solve.SolverUnavailable` for a missing solver.
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)} (got {strategy!r})")
+    time_limit = check_options(time_limit, gap, threads)
     started = time.perf_counter()
-    loaded = load(source)
+    loaded = load(source, base_dir)
     data = build_data(loaded)
     options = SolveOptions(solver=solver, time_limit=time_limit, gap=gap, threads=threads, tee=tee)
 

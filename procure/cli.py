@@ -112,6 +112,7 @@ def solve(
     from procure.api import solve as run_solve
     from procure.cli_report import print_highlights, write_outputs
     from procure.interrupt import ctrl_c_stops_solves
+    from procure.outputs import OutputDirError, check_output_dir
     from procure.solve import SolverUnavailable
 
     from procure.staged import STRATEGIES
@@ -126,6 +127,11 @@ def solve(
         errors.print(f"solving {instance.name}: {limit}, gap {gap:g} (Ctrl-C stops it and keeps the best plan "
                      f"so far)", markup=False, highlight=False, soft_wrap=True)
     out_dir = out or Path("out") / instance.stem
+    try:  # before solving: a solve that cannot write its outputs is wasted
+        check_output_dir(out_dir)
+    except OutputDirError as exc:
+        errors.print(f"[bold red]error:[/] --out: {exc}", soft_wrap=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
     # One Ctrl-C block from the solve until the plan is on disk: a press then (a second one, say) is recorded,
     # not raised, so the plan found is never lost
     with ctrl_c_stops_solves() as interrupt:
@@ -228,6 +234,9 @@ def sweep(
     from procure.sweep_run import summary_table
     from procure.sweep_run import sweep as run_sweep
 
+    if time_limit == 0:  # unlike `procure solve`, a sweep point always has a limit (the spec's, if not given)
+        errors.print("[bold red]error:[/] --time-limit must be above 0 seconds (leave it out to use the spec's)")
+        raise typer.Exit(EXIT_BAD_INPUT)
     out_dir = out or Path("out") / spec.stem
     try:
         table = run_sweep(spec, out=out_dir, workers=workers, dask=dask, resume=resume, progress=True,

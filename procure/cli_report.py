@@ -24,8 +24,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from procure.outputs import write_json, write_table
-from procure.report import ANALYSIS_FILES, REPORT_FILES, REPORT_INPUTS, power_table, read_analysis, sources_table, write_report
+from procure.outputs import ANALYSIS_FILES, REPORT_FILES, REPORT_INPUTS, write_json, write_table
+from procure.report import power_table, read_analysis, sources_table, write_report
 
 REPORT_BUDGET_FACTOR = 3.0
 MIN_BUDGET_SECONDS = 60.0

@@ -10,8 +10,43 @@ from pathlib import Path
 
 import pandas as pd
 
+SUMMARY_FILE = "summary.json"
 TABLE_FILES = {"capacity": "capacity.csv", "plan": "plan.csv", "costs": "costs.csv"}
+REPORT_INPUTS = ("sources.csv", "power.csv")  # what the plots need beyond the core tables (not with --no-report)
+ANALYSIS_FILES = {"explain": "explain.json", "marginal_costs": "marginal_costs.csv", "binding": "binding.csv",
+                  "break_even": "break_even.csv", "baselines": "baselines.csv"}
+REPORT_FILES = ("report.md", "report.html")
+PLOTS_DIR = "plots"
+OUTPUT_NAMES = frozenset({SUMMARY_FILE, *TABLE_FILES.values(), *REPORT_INPUTS, *ANALYSIS_FILES.values(),
+                          *REPORT_FILES, PLOTS_DIR})
+"""Every name a solve may write into its output directory: the only ones a new solve may replace."""
 FLOAT_FORMAT = "%.6f"
+
+
+class OutputDirError(ValueError):
+    """The output directory cannot be replaced without losing something procure did not write."""
+
+
+def check_output_dir(out_dir: Path) -> None:
+    """Raise :class:`OutputDirError` unless ``out_dir`` is new, empty or an earlier solve's outputs.
+
+    A solve replaces its output directory whole (see :func:`write_directory`); a directory holding anything
+    else — the user's notes, the instance being solved — or the current directory must not be replaced.
+    """
+    out_dir = Path(out_dir)
+    if not out_dir.exists():
+        return
+    if not out_dir.is_dir():
+        raise OutputDirError(f"{out_dir} is a file, not a directory")
+    here, target = Path.cwd().resolve(), out_dir.resolve()
+    if target == here or target in here.parents:
+        raise OutputDirError(f"{out_dir} is the current directory (or holds it): it would be replaced whole; "
+                             "choose another --out")
+    foreign = sorted(p.name for p in out_dir.iterdir() if p.name not in OUTPUT_NAMES)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise OutputDirError(f"{out_dir} holds files a solve did not write ({shown}); a solve replaces its "
+                             "output directory whole: choose a new or empty --out")
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:
@@ -40,13 +75,15 @@ def write_directory(out_dir: Path, summary: dict, tables: dict[str, pd.DataFrame
 
     Files are written into a temporary sibling directory which then takes ``out_dir``'s place; a
     failure part-way leaves the previous outputs untouched. ``extra(tmp_dir)`` may add files (plots,
-    reports) before the swap.
+    reports) before the swap. Raises :class:`OutputDirError` (before writing anything) when ``out_dir``
+    holds anything a solve does not write (:func:`check_output_dir`).
     """
     out_dir = Path(out_dir)
+    check_output_dir(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.tmp-"))
     try:
-        write_json(summary, staging / "summary.json")
+        write_json(summary, staging / SUMMARY_FILE)
         for name, frame in tables.items():
             write_table(frame, staging / TABLE_FILES[name])
         if extra is not None:

@@ -24,6 +24,8 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
+from procure.outputs import PLOTS_DIR  # noqa: E402
+
 PLOT_FILES = {
     "capacity": "capacity_by_source.png",
     "fan": "scenario_fan.png",
@@ -449,9 +451,9 @@ def write_plots(out_dir: Path, outputs: dict | None = None, dpi: int = 110) -> l
     figures = make_figures(outputs)
     written = []
     if figures:
-        (out_dir / "plots").mkdir(exist_ok=True)
+        (out_dir / PLOTS_DIR).mkdir(exist_ok=True)
     for name, fig in figures.items():
-        path = out_dir / "plots" / PLOT_FILES[name]
+        path = out_dir / PLOTS_DIR / PLOT_FILES[name]
         fig.savefig(path, dpi=dpi, metadata={"Software": None})
         plt.close(fig)
         written.append(path)

@@ -18,15 +18,12 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from procure.outputs import ANALYSIS_FILES, PLOTS_DIR
 from procure.plots import PLOT_FILES, PLOT_TITLES, most_likely_scenario, read_outputs, write_plots
 
 if TYPE_CHECKING:  # only for annotations: rendering needs no model code
     from procure.data import ModelData
 
-REPORT_FILES = ("report.md", "report.html")
-REPORT_INPUTS = ("sources.csv", "power.csv")  # what the plots need beyond the core tables (not with --no-report)
-ANALYSIS_FILES = {"explain": "explain.json", "marginal_costs": "marginal_costs.csv", "binding": "binding.csv",
-                  "break_even": "break_even.csv", "baselines": "baselines.csv"}
 SOURCES_COLUMNS = ["source", "kind", "item", "accelerator", "vendor", "generation", "provider", "provider_name",
                    "group", "group_order"]
 POWER_COLUMNS = ["scenario", "quarter", "site", "site_name", "online_mw", "used_mw", "build_started_mw"]
@@ -222,7 +219,7 @@ def build_blocks(out_dir: Path) -> tuple[str, list[Block]]:
     # ---- plots
     blocks.append(Block("heading", "Plots"))
     for key, name in PLOT_FILES.items():
-        path = out_dir / "plots" / name
+        path = out_dir / PLOTS_DIR / name
         if path.exists():
             blocks.append(Block("image", f"plots/{name}", caption=PLOT_TITLES[key]))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -201,6 +202,7 @@ def _solve_highs(model: pyo.ConcreteModel, options: SolveOptions, solver=None, s
         solver = highs_solver()
         solver.set_instance(model)
         _stop_auto_updates(solver)  # nothing changed since the load: skip Pyomo's scan of the model
+    _fit_scheduler(options.threads)
     with ctrl_c_stops_solves(raise_at_exit=True) as interrupt, _stopped_by(solver._solver_model, interrupt,
                                                                            stoppable):
         results = solver.solve(
@@ -219,6 +221,25 @@ def _solve_highs(model: pyo.ConcreteModel, options: SolveOptions, solver=None, s
     stopped_early = interrupted and status not in ("optimal", "infeasible")  # else it finished first
     return _result(status, "interrupted" if stopped_early else term.name, objective, results.objective_bound,
                    seconds, "highs", interrupted)
+
+
+_scheduler = threading.local()  # the ``threads`` this thread's HiGHS task scheduler was started with
+
+
+def _fit_scheduler(threads: int | None) -> None:
+    """Restart this thread's HiGHS task scheduler when a solve asks for another thread count.
+
+    HiGHS starts one scheduler per calling thread at its first solve, sized by that solve's ``threads``;
+    a later solve asking for another count fails at once ("global scheduler has already been initialized"),
+    which would read as "no plan". procure never runs two HiGHS solves at once in one thread."""
+    wanted = threads or 0  # 0: HiGHS's own default
+    if getattr(_scheduler, "threads", wanted) != wanted:
+        import highspy
+
+        reset = getattr(highspy.Highs, "resetGlobalScheduler", None)
+        if reset is not None:
+            reset(True)  # blocking: wait for the old workers to stop
+    _scheduler.threads = wanted
 
 
 INTERRUPT_CALLBACKS = ("cbSimplexInterrupt", "cbIpmInterrupt", "cbMipInterrupt")

@@ -22,12 +22,14 @@ At the end the table is also written as ``results.parquet`` when pyarrow is inst
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -400,7 +402,14 @@ class Journal:
             raise InstanceError([Problem(str(self.path), "was written by a sweep with other columns (metrics, "
                                                          "parameters or the procure version changed); start "
                                                          "over without --resume")])
-        return [dict(zip(header, row)) for row in reader if len(row) == len(header)]
+        rows = []
+        for number, row in enumerate(reader, start=2):
+            if len(row) != len(header):
+                raise InstanceError([Problem(f"{self.path} line {number}", f"has {len(row)} fields where the header "
+                                             f"has {len(header)}: the file is not one sweep's journal; start over "
+                                             "without --resume or use another --out")])
+            rows.append(dict(zip(header, row)))
+        return rows
 
     def open(self, fresh: bool) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -571,6 +580,12 @@ def columns_for(plan: SweepPlan) -> list[str]:
     return head + list(plan.labels) + list(OUT_COLUMNS) + metric_columns(plan.spec.metrics, plan.years)
 
 
+def _safe_stem(name: str) -> str:
+    """A spec's free-text ``name`` as one directory name that stays inside ``out/`` ("../x" → "x")."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", name).lstrip("._")
+    return stem or "sweep"
+
+
 def sweep(spec: str | Path | dict | SweepPlan, out: str | Path | None = None, *, workers: int | None = None,
           dask: Any = None, resume: bool = False, progress: bool | None = None, time_limit: float | None = None,
           gap: float | None = None, plot: bool = True, base_dir: str | Path | None = None) -> pd.DataFrame:
@@ -589,8 +604,36 @@ def sweep(spec: str | Path | dict | SweepPlan, out: str | Path | None = None, *,
         plan = spec
     else:
         plan = load_spec(spec, base_dir=base_dir, overrides=overrides)
-    out_dir = Path(out) if out is not None else Path("out") / plan.name
+    out_dir = Path(out) if out is not None else Path("out") / _safe_stem(plan.name)
     out_dir.mkdir(parents=True, exist_ok=True)
+    with _exclusive(out_dir):  # two sweeps appending to one results.csv would interleave their rows
+        return _sweep_into(out_dir, plan, workers, dask, resume, progress, plot)
+
+
+LOCK_FILE = ".sweep.lock"
+
+
+@contextlib.contextmanager
+def _exclusive(out_dir: Path):
+    """Hold an exclusive lock on ``out_dir`` for one sweep (an ``OSError`` naming it when another holds it).
+    The lock is the kernel's (``flock``): it goes with the process, so a killed sweep leaves none behind."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock, as before
+        yield
+        return
+    with open(out_dir / LOCK_FILE, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OSError(f"{out_dir} is in use by another sweep: wait for it to finish or use another --out") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _sweep_into(out_dir: Path, plan: SweepPlan, workers, dask, resume: bool, progress, plot: bool) -> pd.DataFrame:
     columns = columns_for(plan)
     journal = Journal(out_dir / RESULTS_CSV, columns)
     description = plan.describe()

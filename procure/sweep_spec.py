@@ -28,7 +28,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field, ValidationError, model_validator
@@ -100,7 +100,8 @@ class Parameter(Strict):
 
     name: str | None = Field(default=None, min_length=1, max_length=120,
                              description="Column name in the results; default: the path or knob.")
-    path: str | list[str] | None = Field(default=None, description="Instance path(s) this parameter sets.")
+    path: str | Annotated[list[str], Field(min_length=1)] | None = Field(
+        default=None, description="Instance path(s) this parameter sets.")
     knob: str | None = Field(default=None, description=f"A named shorthand: {', '.join(KNOBS)}.")
     mode: Literal["set", "add", "scale"] | None = Field(
         default=None, description="How a value acts on the instance value (default: set; a knob's own).")
@@ -551,8 +552,8 @@ def load_spec(source: str | Path | dict, base_dir: str | Path | None = None,
                     set_value(trial, path, apply_mode(p.effective_mode, effective_value(document, path, loaded),
                                                       value))
                 Instance.model_validate(trial)
-            except ValueProblem as exc:
-                problems.append(Problem(label, f"{exc} (at {path})", value))
+            except ValueProblem as exc:  # (its message may name the value already)
+                problems.append(Problem(label, f"{exc} (at {path})", None if "(got " in str(exc) else value))
             except ValidationError as exc:
                 for prob in _pydantic_problems(exc):
                     problems.append(Problem(label, f"makes {prob.path} invalid: {prob.rule}", value))

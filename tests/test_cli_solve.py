@@ -115,6 +115,35 @@ def test_failed_solve_keeps_previous_outputs(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
 
+def test_out_never_replaces_a_directory_holding_other_files(tmp_path, monkeypatch):
+    # a solve replaces its output directory whole: a directory with anything else in it (the user's notes,
+    # the instance itself) is refused before solving, and left as it was
+    path = write(tmp_path, small_lease_instance())
+    notes = tmp_path / "mine" / "notes.txt"
+    notes.parent.mkdir()
+    notes.write_text("precious")
+    for out in (notes.parent, tmp_path):  # tmp_path holds the instance being solved
+        result = runner.invoke(app, ["solve", str(path), "--out", str(out), "--no-report"])
+        assert result.exit_code == 2
+        said = " ".join(result.output.split())
+        assert "holds files a solve did not write" in said and "Traceback" not in said
+    assert notes.read_text() == "precious" and path.exists()
+    assert sorted(p.name for p in notes.parent.iterdir()) == ["notes.txt"]
+    monkeypatch.chdir(tmp_path / "mine")
+    notes.unlink()  # even empty, the current directory is not replaced (the shell would be left in a deleted one)
+    result = runner.invoke(app, ["solve", str(path), "--out", ".", "--no-report"])
+    assert result.exit_code == 2 and "current directory" in " ".join(result.output.split())
+
+
+def test_out_replaces_an_earlier_solves_outputs(tmp_path):
+    path = write(tmp_path, small_lease_instance())
+    out = tmp_path / "o"
+    assert runner.invoke(app, ["solve", str(path), "--out", str(out)]).exit_code == 0
+    assert (out / "report.md").exists()
+    assert runner.invoke(app, ["solve", str(path), "--out", str(out), "--no-report"]).exit_code == 0
+    assert not (out / "report.md").exists()  # the directory is the new solve's, whole
+
+
 def test_bad_option_is_a_usage_error(tmp_path):
     path = write(tmp_path, small_lease_instance())
     assert runner.invoke(app, ["solve", str(path), "--gap", "-1"]).exit_code == 2

@@ -15,8 +15,9 @@ from typer.testing import CliRunner
 
 from procure.cli import app
 from procure.cli_report import budgets
+from procure.outputs import ANALYSIS_FILES
 from procure.plots import PLOT_FILES
-from procure.report import ANALYSIS_FILES, build_blocks, write_report
+from procure.report import build_blocks, write_report
 
 runner = CliRunner()
 CORE = {"summary.json", "capacity.csv", "plan.csv", "costs.csv"}

@@ -267,6 +267,7 @@ def test_bad_spec_exits_2_naming_spec_and_instance_paths(tmp_path):
     ({"parameters": [{"path": "horizon.discount_rate", "range": {"start": 0, "stop": 1}}]}, "parameters[0].range"),
     ({"instance": "missing.json", "parameters": [{"path": "horizon.discount_rate", "values": [0]}]}, "instance"),
     ({"parameters": [{"path": "horizon.discount_rate", "values": [0]}], "colour": 1}, "colour"),
+    ({"parameters": [{"name": "nothing", "path": [], "values": [1]}]}, "parameters[0].path"),
 ])
 def test_spec_problems_have_paths(tmp_path, spec, where):
     write(tmp_path, lead_rental_instance())
@@ -293,6 +294,49 @@ def test_cli_sweep_end_to_end(tmp_path):
                 [(1, 1), (0, 1), (2, 1), (3, 1), (1, 0.5), (1, 1.5)]]
     assert table["objective"].to_numpy() == pytest.approx(expected, abs=1e-6)
     assert (tmp_path / "o" / "tornado.png").exists()
+
+
+def test_one_sweep_at_a_time_per_directory(tmp_path):
+    from procure.sweep_run import _exclusive
+
+    out = tmp_path / "o"
+    out.mkdir()
+    with _exclusive(out):  # as a running sweep holds it
+        with pytest.raises(OSError, match="in use by another sweep"):
+            run(tmp_path, lead_rental_instance(), {"parameters": [{"path": "horizon.discount_rate", "values": [0]}]},
+                name="o")
+    assert not (out / "results.csv").exists()
+    table = run(tmp_path, lead_rental_instance(), {"parameters": [{"path": "horizon.discount_rate", "values": [0]}]},
+                name="o")  # once it is released
+    assert len(table) == 1
+
+
+def test_resume_on_a_mangled_journal_is_a_clear_error(tmp_path):
+    spec = {"parameters": [{"path": "rentals[0].price_usd_per_unit_hour", "values": [50, 100]}]}
+    run(tmp_path, lead_rental_instance(), spec)
+    journal = tmp_path / "sweep" / "results.csv"
+    lines = journal.read_text().splitlines()
+    journal.write_text("\n".join(lines[:2] + [lines[2] + "," + lines[1]]) + "\n")  # two writers' rows run together
+    with pytest.raises(InstanceError, match="line 3"):
+        run(tmp_path, lead_rental_instance(), spec, resume=True)
+
+
+def test_default_directory_stays_inside_out(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, lead_rental_instance())
+    spec = {"instance": "instance.json", "name": "../../escaped",
+            "parameters": [{"path": "horizon.discount_rate", "values": [0]}]}
+    procure.sweep(spec, base_dir=tmp_path, progress=False, workers=1, plot=False)
+    assert (tmp_path / "out" / "escaped" / "results.csv").exists()
+    assert not (tmp_path.parent.parent / "escaped").exists()
+
+
+def test_cli_time_limit_zero_is_a_usage_error(tmp_path):
+    write(tmp_path, lead_rental_instance())
+    (tmp_path / "spec.json").write_text(json.dumps(
+        {"instance": "instance.json", "parameters": [{"path": "horizon.discount_rate", "values": [0]}]}))
+    result = CliRunner().invoke(app, ["sweep", str(tmp_path / "spec.json"), "--time-limit", "0"])
+    assert result.exit_code == EXIT_BAD_INPUT and "--time-limit must be above 0" in result.stderr
 
 
 # ------------------------------------------------------------------------------------- strategy
