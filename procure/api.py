@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,13 +60,14 @@ def load(source: str | Path | dict | LoadedInstance, base_dir: str | Path = ".")
 def check_options(time_limit: float | None, gap: float, threads: int | None) -> float | None:
     """Raise ``ValueError`` for a negative or NaN ``time_limit`` or ``gap`` or a ``threads`` below 1; returns
     the time limit with 0 read as "no limit" (``None``), as on the command line."""
-    if time_limit is not None and not time_limit >= 0:
+    if time_limit is not None and not (isinstance(time_limit, numbers.Real) and time_limit >= 0):
         raise ValueError(f"time_limit must be ≥ 0 seconds, 0 or None for no limit (got {time_limit!r})")
-    if not gap >= 0:
+    if not (isinstance(gap, numbers.Real) and gap >= 0):
         raise ValueError(f"gap must be a relative gap ≥ 0 (got {gap!r})")
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, numbers.Integral)
+                                or threads < 1):
         raise ValueError(f"threads must be a whole number ≥ 1, or None for HiGHS's default (got {threads!r})")
-    return time_limit or None
+    return float(time_limit) if time_limit else None
 
 
 def solve(source: str | Path | dict | LoadedInstance, *, solver: str = "highs", time_limit: float | None = None,
@@ -91,6 +93,7 @@ def solve(source: str | Path | dict | LoadedInstance, *, solver: str = "highs", 
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)} (got {strategy!r})")
     time_limit = check_options(time_limit, gap, threads)
+    threads = None if threads is None else int(threads)  # numpy integers too
     started = time.perf_counter()
     loaded = load(source, base_dir)
     data = build_data(loaded)

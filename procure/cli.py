@@ -122,16 +122,16 @@ def solve(
         raise typer.Exit(EXIT_BAD_INPUT)
     loaded = _load(instance)
     time_limit = time_limit or None
-    if not as_json:  # a solve can take minutes in silence: say what runs and how to stop it
-        limit = f"time limit {time_limit:g} s" if time_limit else "no time limit"
-        errors.print(f"solving {instance.name}: {limit}, gap {gap:g} (Ctrl-C stops it and keeps the best plan "
-                     f"so far)", markup=False, highlight=False, soft_wrap=True)
     out_dir = out or Path("out") / instance.stem
     try:  # before solving: a solve that cannot write its outputs is wasted
         check_output_dir(out_dir)
     except OutputDirError as exc:
         errors.print(f"[bold red]error:[/] --out: {exc}", soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT)
+    if not as_json:  # a solve can take minutes in silence: say what runs and how to stop it
+        limit = f"time limit {time_limit:g} s" if time_limit else "no time limit"
+        errors.print(f"solving {instance.name}: {limit}, gap {gap:g} (Ctrl-C stops it and keeps the best plan "
+                     f"so far)", markup=False, highlight=False, soft_wrap=True)
     # One Ctrl-C block from the solve until the plan is on disk: a press then (a second one, say) is recorded,
     # not raised, so the plan found is never lost
     with ctrl_c_stops_solves() as interrupt:
@@ -145,17 +145,17 @@ def solve(
         interrupted = summary["interrupted"] = summary["interrupted"] or interrupt.requested
         report = not (no_report or interrupted)  # the report solves again: not after a Ctrl-C
         if not report:
-            write_outputs(plan, loaded, out_dir, report=False)
+            _write_or_exit(lambda: write_outputs(plan, loaded, out_dir, report=False))
     interrupted = interrupted or interrupt.requested  # a press while the plan was written: exit 130 too
     if report:  # outside the block: the report's solves stop at Ctrl-C and raise KeyboardInterrupt
         try:
-            write_outputs(plan, loaded, out_dir, report=True, time_limit=time_limit,
-                          log=None if as_json else errors.print)
+            _write_or_exit(lambda: write_outputs(plan, loaded, out_dir, report=True, time_limit=time_limit,
+                                                 log=None if as_json else errors.print))
         except KeyboardInterrupt:  # while explaining or writing the report: write the plan alone
             interrupted, report = True, False
             summary["interrupted"] = True
             with ctrl_c_stops_solves():
-                plan.write(out_dir)
+                _write_or_exit(lambda: plan.write(out_dir))
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
     else:
@@ -169,6 +169,17 @@ def solve(
         raise typer.Exit(EXIT_INTERRUPTED)
     if summary["status"] not in ("optimal", "feasible"):
         raise typer.Exit(EXIT_NO_PLAN)
+
+
+def _write_or_exit(write) -> None:
+    """Run ``write``; a file that appeared in ``--out`` during the solve is an error (exit 2), not a traceback."""
+    from procure.outputs import OutputDirError
+
+    try:
+        write()
+    except OutputDirError as exc:
+        errors.print(f"[bold red]error:[/] --out: {exc}; the plan was not written", soft_wrap=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
 
 
 def _print_plan(plan, out_dir: Path) -> None:
@@ -223,7 +234,8 @@ def mix_table(plan) -> Table:
 def sweep(
     spec: Path = typer.Argument(..., help="Sweep spec JSON file."),
     out: Optional[Path] = typer.Option(None, "--out", help="Output directory (default out/<spec-stem>)."),
-    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Local worker processes (default: one per core)."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1,
+                                          help="Local worker processes (default: one per core)."),
     dask: Optional[str] = typer.Option(None, "--dask", help="Run on a Dask cluster (scheduler address)."),
     resume: bool = typer.Option(False, "--resume", help="Keep the points already in DIR; run only the missing."),
     time_limit: Optional[float] = typer.Option(None, "--time-limit", min=0, help="Seconds per point (overrides spec)."),

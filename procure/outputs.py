@@ -20,11 +20,19 @@ PLOTS_DIR = "plots"
 OUTPUT_NAMES = frozenset({SUMMARY_FILE, *TABLE_FILES.values(), *REPORT_INPUTS, *ANALYSIS_FILES.values(),
                           *REPORT_FILES, PLOTS_DIR})
 """Every name a solve may write into its output directory: the only ones a new solve may replace."""
+SYSTEM_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})  # file browsers' own: replaced freely
 FLOAT_FORMAT = "%.6f"
 
 
 class OutputDirError(ValueError):
     """The output directory cannot be replaced without losing something procure did not write."""
+
+
+def output_target(out_dir: Path) -> Path:
+    """The directory a solve writes to: ``out_dir``, or where it points when it is a symbolic link (the
+    link is kept and points at the new outputs)."""
+    out_dir = Path(out_dir)
+    return Path(os.path.realpath(out_dir)) if out_dir.is_symlink() else out_dir
 
 
 def check_output_dir(out_dir: Path) -> None:
@@ -33,7 +41,7 @@ def check_output_dir(out_dir: Path) -> None:
     A solve replaces its output directory whole (see :func:`write_directory`); a directory holding anything
     else — the user's notes, the instance being solved — or the current directory must not be replaced.
     """
-    out_dir = Path(out_dir)
+    out_dir = output_target(out_dir)
     if not out_dir.exists():
         return
     if not out_dir.is_dir():
@@ -42,7 +50,7 @@ def check_output_dir(out_dir: Path) -> None:
     if target == here or target in here.parents:
         raise OutputDirError(f"{out_dir} is the current directory (or holds it): it would be replaced whole; "
                              "choose another --out")
-    foreign = sorted(p.name for p in out_dir.iterdir() if p.name not in OUTPUT_NAMES)
+    foreign = sorted(p.name for p in out_dir.iterdir() if p.name not in OUTPUT_NAMES | SYSTEM_FILES)
     if foreign:
         shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
         raise OutputDirError(f"{out_dir} holds files a solve did not write ({shown}); a solve replaces its "
@@ -78,8 +86,8 @@ def write_directory(out_dir: Path, summary: dict, tables: dict[str, pd.DataFrame
     reports) before the swap. Raises :class:`OutputDirError` (before writing anything) when ``out_dir``
     holds anything a solve does not write (:func:`check_output_dir`).
     """
-    out_dir = Path(out_dir)
     check_output_dir(out_dir)
+    out_dir = output_target(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.tmp-"))
     try:

@@ -202,7 +202,7 @@ def _solve_highs(model: pyo.ConcreteModel, options: SolveOptions, solver=None, s
         solver = highs_solver()
         solver.set_instance(model)
         _stop_auto_updates(solver)  # nothing changed since the load: skip Pyomo's scan of the model
-    _fit_scheduler(options.threads)
+    fit_highs_threads(options.threads)
     with ctrl_c_stops_solves(raise_at_exit=True) as interrupt, _stopped_by(solver._solver_model, interrupt,
                                                                            stoppable):
         results = solver.solve(
@@ -226,14 +226,16 @@ def _solve_highs(model: pyo.ConcreteModel, options: SolveOptions, solver=None, s
 _scheduler = threading.local()  # the ``threads`` this thread's HiGHS task scheduler was started with
 
 
-def _fit_scheduler(threads: int | None) -> None:
-    """Restart this thread's HiGHS task scheduler when a solve asks for another thread count.
+def fit_highs_threads(threads: int | None) -> None:
+    """Call before every HiGHS run: restart this thread's HiGHS task scheduler unless procure started it
+    with the same ``threads``.
 
-    HiGHS starts one scheduler per calling thread at its first solve, sized by that solve's ``threads``;
-    a later solve asking for another count fails at once ("global scheduler has already been initialized"),
-    which would read as "no plan". procure never runs two HiGHS solves at once in one thread."""
+    HiGHS starts one scheduler per calling thread at its first run, sized by that run's ``threads``; a later
+    run asking for another count fails at once ("global scheduler has already been initialized"), which
+    would read as "no plan". A thread procure has not seen may have run HiGHS itself (a raw ``highspy``
+    model, another library): restart it then too. One thread never runs two HiGHS solves at once."""
     wanted = threads or 0  # 0: HiGHS's own default
-    if getattr(_scheduler, "threads", wanted) != wanted:
+    if getattr(_scheduler, "threads", None) != wanted:
         import highspy
 
         reset = getattr(highspy.Highs, "resetGlobalScheduler", None)

@@ -70,9 +70,9 @@ def tornado(table: pd.DataFrame, labels: Sequence[str], path: Path, title: str =
             if ok.empty:
                 bars.append((label, None, None, 0.0, len(failed)))
                 continue
-            if label in base_ok and pd.notna(base_ok[label].iloc[0]):
-                # the base's own value counts: with values [5, 20] and base 20, 20 is the highest (no swing)
-                ok = pd.concat([ok, base_ok])
+            with_base = pd.concat([ok, base_ok]) if label in base_ok and pd.notna(base_ok[label].iloc[0]) else ok
+            if _numeric(with_base[label]) is not None:
+                ok = with_base  # the base's own value counts: values [5, 20], base 20 → 20 is the highest
             values = _numeric(ok[label])
             order = values.sort_values().index if values is not None else ok.index
             low, high = ok.loc[order[0]], ok.loc[order[-1]]
@@ -83,8 +83,8 @@ def tornado(table: pd.DataFrame, labels: Sequence[str], path: Path, title: str =
         for y, (label, low, high, _, failed) in enumerate(bars):
             if low is not None:
                 # the lowest value's bar above the line, the highest's below, so they never hide each other
-                pair = ((low, "#4c72b0", 0.17), (high, "#dd8452", -0.17)) if low.name != high.name else ((low, "#4c72b0", 0.0),)
-                for row, colour, offset in pair:
+                pair = ((low, "#4c72b0", 0.17), (high, "#dd8452", -0.17))
+                for row, colour, offset in pair if low.name != high.name else pair[:1]:
                     delta = float(row[metric]) - b
                     ax.barh(y + offset, delta, left=b, color=colour, height=0.32)
                     side = 1 if delta >= 0 else -1

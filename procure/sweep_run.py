@@ -581,8 +581,9 @@ def columns_for(plan: SweepPlan) -> list[str]:
 
 
 def _safe_stem(name: str) -> str:
-    """A spec's free-text ``name`` as one directory name that stays inside ``out/`` ("../x" → "x")."""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", name).lstrip("._")
+    """A spec's free-text ``name`` as one directory name that stays inside ``out/``: path separators and
+    leading dots go ("../x" → "x"); spaces and accents stay."""
+    stem = re.sub(r"[/\\\x00]+", "_", name).lstrip("._ ")
     return stem or "sweep"
 
 
@@ -625,12 +626,16 @@ def _exclusive(out_dir: Path):
     with open(out_dir / LOCK_FILE, "a") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            locked = True
         except BlockingIOError:
             raise OSError(f"{out_dir} is in use by another sweep: wait for it to finish or use another --out") from None
+        except OSError:  # a file system without locks (NFS without lockd, some FUSE mounts): run unlocked
+            locked = False
         try:
             yield
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            if locked:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _sweep_into(out_dir: Path, plan: SweepPlan, workers, dask, resume: bool, progress, plot: bool) -> pd.DataFrame:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 
@@ -29,12 +30,31 @@ def test_time_limit_zero_means_no_limit_as_on_the_command_line(root):
 
 
 def test_threads_may_change_between_solves_in_one_process(root):
-    # HiGHS sizes its task scheduler at the first solve of a thread; procure restarts it when asked for
-    # another count (without that, the second solve failed at once and read as "no plan")
-    tiny = root / "instances" / "tiny.json"
-    for threads in (1, 2, None, 2, 1):
-        plan = procure.solve(tiny, threads=threads)
-        assert plan.status == "optimal", (threads, plan.summary["termination"])
+    # HiGHS sizes a thread's task scheduler at that thread's first run; a later run asking for another count
+    # fails at once, which read as "no plan". A fresh thread whose first HiGHS run is not procure's (a raw
+    # highspy model with 1 thread) is the case procure cannot know about: it must restart the scheduler.
+    import highspy
+
+    from procure.explain import solve_fixed_lp
+
+    tiny, seen = root / "instances" / "tiny.json", []
+
+    def solves():
+        raw = highspy.Highs()
+        raw.setOptionValue("output_flag", False)
+        raw.setOptionValue("threads", 1)
+        raw.addVar(0.0, 1.0)
+        raw.run()
+        for threads in (2, None, 2, 1):
+            plan = procure.solve(tiny, threads=threads, keep_model=True)
+            seen.append((threads, plan.status, plan.summary["termination"]))
+        fixed = solve_fixed_lp(plan.model, threads=2)  # the explanation's LP, after a 1-thread solve
+        seen.append(("fixed LP", "optimal" if fixed.duals else "no duals", fixed.termination))
+
+    worker = threading.Thread(target=solves)
+    worker.start()
+    worker.join(timeout=120)
+    assert [status for _, status, _ in seen] == ["optimal"] * 5, seen
 
 
 def test_a_dict_instance_finds_its_catalogs_through_base_dir(root, tmp_path, monkeypatch):
@@ -56,3 +76,17 @@ def test_plan_write_refuses_a_directory_holding_other_files(root, tmp_path):
     plan.write(tmp_path / "out")  # an earlier solve's outputs are replaced
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["capacity.csv", "costs.csv", "plan.csv",
                                                                    "summary.json"]
+
+
+def test_plan_write_through_a_symbolic_link_replaces_its_target(root, tmp_path):
+    plan = procure.solve(root / "instances" / "tiny.json")
+    target, link, dangling = tmp_path / "runs" / "a", tmp_path / "latest", tmp_path / "next"
+    plan.write(target)
+    (target / ".DS_Store").write_text("")  # a file browser's own file does not block the next write
+    link.symlink_to(target, target_is_directory=True)
+    dangling.symlink_to(tmp_path / "runs" / "b", target_is_directory=True)
+    plan.write(link)
+    plan.write(dangling)
+    assert link.is_symlink() and (link / "summary.json").exists() and not (target / ".DS_Store").exists()
+    assert dangling.is_symlink() and (tmp_path / "runs" / "b" / "summary.json").exists()
+    assert not [p for p in tmp_path.rglob(".*old-*")]  # nothing left beside them
