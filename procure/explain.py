@@ -278,11 +278,43 @@ def solve_fixed_lp(m: pyo.ConcreteModel, time_limit: float | None = None, thread
 
 
 # ------------------------------------------------------------------------------------- marginal costs
+SHARE_FAMILIES = ("vendor_share", "provider_share", "owned_share")
+
+
+def _share_rows_by_node(m: pyo.ConcreteModel) -> dict[tuple, list]:
+    """The active policy-share rows (:mod:`procure.model.policy`) of each node."""
+    by_node: dict[tuple, list] = {}
+    for family in SHARE_FAMILIES:
+        for index, row in getattr(m, family, {}).items():
+            if row.active:
+                node = tuple(index)[-2:]  # (r, t) closes every share row's index
+                by_node.setdefault(node, []).append(row)
+    return by_node
+
+
+def _demand_slope(m: pyo.ConcreteModel, row, w: str, n: tuple) -> float:
+    """∂(the row's bound)/∂D_{w,n} as the solver gets the row: the body's constant, which holds D (a share
+    row caps or floors a share of Σ_w (D − shortfall)), moves to the bound. Read off the row, so it has the
+    sign of however Pyomo wrote it (``a ≥ b`` becomes ``b − a ≤ 0``)."""
+    from pyomo.repn import generate_standard_repn
+
+    demand = m.demand_h100e[w, n]
+    before = generate_standard_repn(row.body, compute_values=True).constant
+    demand.value = pyo.value(demand) + 1.0
+    try:
+        after = generate_standard_repn(row.body, compute_values=True).constant
+    finally:
+        demand.value = pyo.value(demand) - 1.0
+    return before - after  # the body's constant up by c: the bound down by c
+
+
 def marginal_costs(m: pyo.ConcreteModel, d: ModelData, lp: FixedLP) -> pd.DataFrame:
     """One row per scenario, quarter and workload: ``marginal_usd_per_h100e_quarter`` (undiscounted $ per
     H100e-quarter given the scenario reaches the node, = dual / (p_n · δ_t) × 1e6) and ``node_dual_musd``
-    (the raw dual: expected discounted $M per H100e of demand at the node)."""
-    rows = []
+    (the raw derivative: expected discounted $M per H100e of demand at the node). Demand sits on the right
+    of ``meet_demand[w, n]`` and, through Σ_w (D − shortfall), of the node's policy-share rows, so the
+    derivative is dual(meet_demand) + Σ_rows ∂bound/∂D · dual(row)."""
+    rows, shares = [], _share_rows_by_node(m)
     for s in d.SCENARIOS:
         for t in range(d.T):
             n = d.node_of[s, t]
@@ -292,6 +324,8 @@ def marginal_costs(m: pyo.ConcreteModel, d: ModelData, lp: FixedLP) -> pd.DataFr
                 if dual is None:
                     rows.append((s, d.QUARTERS[t], w, float("nan"), float("nan")))
                     continue
+                dual += sum(_demand_slope(m, row, w, n) * lp.duals.get(row, 0.0) for row in shares.get(n, ())
+                            if lp.duals.get(row, 0.0))
                 rows.append((s, d.QUARTERS[t], w, round(dual / weight * 1e6, 4) + 0.0, round(dual, 9) + 0.0))
     return pd.DataFrame(rows, columns=["scenario", "quarter", "workload", "marginal_usd_per_h100e_quarter",
                                        "node_dual_musd"])
@@ -354,8 +388,9 @@ def binding_limits(m: pyo.ConcreteModel, d: ModelData, lp: FixedLP, names: dict 
                    coefficients: dict | None = None) -> pd.DataFrame:
     """Every binding row of :data:`LIMIT_FAMILIES` with its shadow price (see the module docstring).
 
-    ``shadow_musd`` is the expected discounted $M saved by ``step`` (one MW, one unit, one block, one
-    percentage point, $1M of budget…); ``shadow_usd_if_reached`` divides a node's value by ``p_n · δ_t``
+    ``shadow_musd`` is the expected discounted $M saved, at most, by ``step`` (one MW, one unit, one block,
+    one percentage point; the marginal rate times the step) — for the budget it is a ratio, $ saved per $ of
+    budget; ``shadow_usd_if_reached`` divides a node's value by ``p_n · δ_t``
     (undiscounted $, given the scenario reaches the node); ``value_of_1pct_musd`` is the saving from
     relaxing the row by 1 % of its limit (shares: one percentage point; a limit at zero, such as a site
     with no power yet, counts as one power block or purchase lot, so it still ranks).
@@ -410,7 +445,9 @@ def _where(meta: dict) -> str:
 
 
 def _saving(family: str, per_step: float, estimate: str) -> str:
-    up_to = "up to " if estimate != "dual" else ""
+    # always "up to": a dual is the rate at the margin, and the LP value function is convex in a bound, so a
+    # whole step (a MW, a unit) saves at most rate × step — often less, once the next-best use runs out
+    up_to = "up to "
     if family == "budget":
         return f"would save {up_to}${per_step:,.2f}"
     return f"would save {up_to}{musd(per_step)}"
@@ -665,9 +702,14 @@ def break_even(m: pyo.ConcreteModel, d: ModelData, opts: SolveOptions, clock: Cl
         for o in candidates:
             enter = o.usage == "unused"
             lo, hi = (low, 1.0) if enter else (1.0, high)
+            # reduced costs of a degenerate LP can point the wrong way: an unused option can only enter below
+            # today's price, a used one only leave above it; any other estimate is dropped, not shown or probed
+            estimate = local.get(o.key)
+            if estimate is not None and not (0 < estimate < 1 if enter else estimate > 1):
+                estimate = None
             probes, status = 0, "searched"
             if clock.expired:
-                rows.append(_be_row(o, enter, lo, hi, probes, "not searched (time budget)", local.get(o.key), mode))
+                rows.append(_be_row(o, enter, lo, hi, probes, "not searched (time budget)", estimate, mode))
                 continue
             if mode == "restricted":  # pin the other options' decisions by their bounds (cheap to change)
                 mine = own.get(o.key, set())
@@ -697,15 +739,15 @@ def break_even(m: pyo.ConcreteModel, d: ModelData, opts: SolveOptions, clock: Cl
             # the far end of the bracket first: does the option move at all inside the range?
             far = used_at(lo if enter else hi)
             if far is None:
-                rows.append(_be_row(o, enter, lo, hi, probes, "not searched (time budget)", local.get(o.key), mode))
+                rows.append(_be_row(o, enter, lo, hi, probes, "not searched (time budget)", estimate, mode))
                 continue
             if enter and not far:
-                rows.append(_be_row(o, enter, None, lo, probes, f"does not enter at {lo:g}×", local.get(o.key), mode))
+                rows.append(_be_row(o, enter, None, lo, probes, f"does not enter at {lo:g}×", estimate, mode))
                 continue
             if not enter and far:
-                rows.append(_be_row(o, enter, hi, None, probes, f"still used at {hi:g}×", local.get(o.key), mode))
+                rows.append(_be_row(o, enter, hi, None, probes, f"still used at {hi:g}×", estimate, mode))
                 continue
-            guess = local.get(o.key)
+            guess = estimate
             # the local estimate is usually right: probe just either side of it first (at the estimate itself
             # both answers are optimal, and the warm-started solver keeps the current plan)
             near = []
@@ -726,7 +768,7 @@ def break_even(m: pyo.ConcreteModel, d: ModelData, opts: SolveOptions, clock: Cl
                     lo = mid
                 else:
                     hi = mid
-            rows.append(_be_row(o, enter, lo, hi, probes, status, local.get(o.key), mode))
+            rows.append(_be_row(o, enter, lo, hi, probes, status, estimate, mode))
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -911,7 +953,8 @@ class Explanation:
         return {"limits": self.limits, "stochastic": self.stochastic, "notes": self.notes, "seconds": self.seconds,
                 "units": {"marginal_usd_per_h100e_quarter": "undiscounted $ per H100e-quarter, given the scenario "
                                                             "reaches the node",
-                          "shadow_musd": "$M, expected discounted, per step",
+                          "value_musd": "$M, expected discounted: at most what one more step saves, the marginal "
+                                        "rate times the step (budget: $ saved per $ of budget)",
                           "value_of_1pct_musd": "$M, expected discounted, for relaxing the limit by 1 % "
                                                 "(shares: one percentage point)",
                           "vss_musd": "$M, expected discounted", "evpi_musd": "$M, expected discounted"}}

@@ -118,12 +118,17 @@ class Block:
 
 
 def _b(value: float | None, digits: int = 1) -> str:
-    """$M -> '$12.3 B' / '$456.7 M'."""
+    """$M -> '$12.3 B' / '$456.7 M' / '$2.6 k' / '-$40' (small sums keep their digits)."""
     if value is None or value != value:
         return "—"
-    if abs(value) >= 1000:
-        return f"${value / 1000:,.{digits}f} B"
-    return f"${value:,.{digits}f} M"
+    sign, size = ("-" if value < 0 else ""), abs(value)
+    if size >= 1000:
+        return f"{sign}${size / 1000:,.{digits}f} B"
+    if size >= 1 or size == 0:
+        return f"{sign}${size:,.{digits}f} M"
+    if size >= 1e-3:
+        return f"{sign}${size * 1000:,.{digits}f} k"
+    return f"{sign}${size * 1e6:,.0f}"
 
 
 def _text(value) -> str:
@@ -211,8 +216,8 @@ def build_blocks(out_dir: Path) -> tuple[str, list[Block]]:
     blocks.append(Block("heading", f"Mix per quarter — scenario '{scenario}' (p = {probability[scenario]:g})"))
     mix = mix_frame(outputs, analysis["marginal_costs"], scenario)
     shown = mix.copy()
-    for col in shown.columns[1:]:
-        shown[col] = shown[col].map(lambda v: _num(v))
+    for col in shown.columns[1:]:  # whole numbers as such; a fraction below 100 keeps one digit (3.84 MW)
+        shown[col] = shown[col].map(lambda v: _num(v, 1 if v == v and abs(v) < 100 and v != round(v) else 0))
     blocks.append(Block("table", shown, caption="Units are accelerator units unless stated; the $/H100e-q "
                                                 "columns are the marginal cost of compute (see below)."))
 
@@ -282,7 +287,8 @@ def _explanation_blocks(explain: dict, analysis: dict, mix: pd.DataFrame, scenar
     if limits:
         blocks.append(Block("text", "Ranked by what relaxing each limit by 1 % would save (shares: one percentage "
                                     "point); savings are expected discounted dollars. Purchases may adjust, power "
-                                    "blocks and lease lots stay as planned; \"up to\" marks a local upper estimate."))
+                                    "blocks and lease lots stay as planned. A saving per step is at most the marginal rate "
+                                    "times the step (hence \"up to\"): a whole MW or unit can save less."))
         blocks.append(Block("list", [f"{g['sentence']} ({g.get('relax', '1 % more')}: "
                                      f"{_b(g['value_of_1pct_musd'], 2)})" for g in limits[:12]]))
         if len(limits) > 12:

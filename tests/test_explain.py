@@ -68,6 +68,41 @@ def test_marginal_cost_on_tiny_json_is_the_on_demand_rate(root):
     assert list(mc["marginal_usd_per_h100e_quarter"]) == pytest.approx([6570.0] * 4, rel=1e-9)
 
 
+@pytest.mark.parametrize("policy, expected", [
+    # rentals G (nvidia, $0.1M) and X (amd, $0.3M) per unit-quarter, demand 10, nvidia ≤ 50 % of served:
+    # 5 G + 5 X = 2.0; at demand 11, 5.5 + 5.5 = 2.2 → the next H100e costs $200,000, not X's $300,000
+    ({"max_vendor_share": {"nvidia": 0.5}}, 200_000),
+    # the same through a provider cap: G from 'cheap' ≤ 50 % → again half G, half X: $200,000
+    ({"max_provider_share": {"cheap": 0.5}}, 200_000),
+    # at least 40 % from X... as "owned" it would need a purchase; instead: no policy, G alone: $100,000
+    ({}, 100_000),
+])
+def test_marginal_cost_counts_the_share_rows_demand_moves(tmp_path, policy, expected):
+    inst = base_instance(quarters=1, demand=[10])
+    inst["providers"] = [{"id": "cloud"}, {"id": "cheap"}]
+    inst["rentals"] = [dict(rental("g", 0.1, 100), provider="cheap"), rental("x", 0.3, 100, accelerator="X")]
+    inst["policy"].update(policy)
+    plan = solve(tmp_path, inst)
+    mc = marginal_costs(plan.model, plan.data, solve_fixed_lp(plan.model))
+    assert mc["marginal_usd_per_h100e_quarter"].iloc[0] == pytest.approx(expected, rel=1e-6)
+
+
+def test_marginal_cost_with_a_minimum_owned_share(tmp_path):
+    # 10 owned G (existing, free) and demand 20 rented at $0.1M; at least 40 % owned: 10 ≥ 0.4 × 20 binds
+    # only above 25. Demand 30: 10 owned ≥ 12 fails → 2 H100e short at $1M so that 10 ≥ 0.4 × (30 − s):
+    # s = 5 → served 25 (10 owned + 15 rented). One more H100e of demand: s rises by 1 again (the floor),
+    # so the next H100e costs the penalty: $1,000,000 (0 rented more).
+    inst = base_instance(quarters=1, demand=[30])
+    inst["sites"] = [site(mw=100)]
+    inst["existing_fleet"] = [{"site": "s1", "accelerator": "G", "units": 10, "installed": "2026Q1"}]
+    inst["rentals"] = [rental("r", 0.1, 100)]
+    inst["policy"]["min_owned_share"] = 0.4
+    plan = solve(tmp_path, inst)
+    assert plan.summary["shortfall_h100e_quarters"] == pytest.approx(5)
+    mc = marginal_costs(plan.model, plan.data, solve_fixed_lp(plan.model))
+    assert mc["marginal_usd_per_h100e_quarter"].iloc[0] == pytest.approx(1_000_000, rel=1e-6)
+
+
 def test_fixed_lp_leaves_the_model_as_it_found_it(root):
     plan = procure.solve(root / "instances" / "tiny.json", keep_model=True)
     m = plan.model
@@ -92,7 +127,7 @@ def test_power_binds_and_one_more_mw_saves_the_rental_it_replaces(tmp_path):
     power = e.binding[e.binding["family"] == "power"]
     assert len(power) == 1
     assert power["shadow_musd"].iloc[0] == pytest.approx(0.01, rel=1e-4)
-    assert power["sentence"].iloc[0] == "Alpha power (2026Q1) binds: one more MW would save $10.0 k"
+    assert power["sentence"].iloc[0] == "Alpha power (2026Q1) binds: one more MW would save up to $10.0 k"
     assert e.limits[0]["family"] == "power"
 
 
@@ -112,7 +147,7 @@ def test_budget_binds_at_the_rental_premium_per_dollar(tmp_path):
     e = explain(plan, time_budget=30)
     budget = e.binding[e.binding["family"] == "budget"]
     assert budget["shadow_musd"].iloc[0] == pytest.approx(0.5, rel=1e-4)
-    assert budget["sentence"].iloc[0].endswith("each extra $1 of capex budget would save $0.50")
+    assert budget["sentence"].iloc[0].endswith("each extra $1 of capex budget would save up to $0.50")
 
 
 def test_provider_capacity_value_is_estimated_from_the_blocked_lease(tmp_path):
@@ -153,6 +188,22 @@ def test_unused_rental_enters_at_half_its_price(tmp_path):
     assert row["usage"] == "unused" and row["direction"] == "enters below"
     assert row["low_scale"] <= 0.5 <= row["high_scale"]
     assert row["high_scale"] - row["low_scale"] < 0.01
+
+
+def test_an_unused_purchase_has_no_impossible_local_estimate(tmp_path):
+    # Demand 5 for 4 quarters; G ($1M, 4-quarter life: no residual at the end) can be bought in 2026Q1 only;
+    # renting costs $0.2M per unit-quarter, 0.8 per unit over the horizon → buying enters below 0.8×.
+    # The LP's reduced costs are degenerate here (buy's is 0, giving "1.0×"): an unused option cannot
+    # enter at or above today's price, so such an estimate is dropped rather than shown or probed.
+    inst = base_instance(quarters=4, demand=[5, 5, 5, 5])
+    inst["sites"] = [site(mw=10)]
+    inst["purchases"] = [{"accelerator": "G", "last_quarter": "2026Q1"}]
+    inst["rentals"] = [rental("r", 0.2, 100)]
+    plan = solve(tmp_path, inst, with_catalog_change("G", lifetime_quarters=4))
+    be = break_even(plan.model, plan.data, SolveOptions(), Clock(60), lp=solve_fixed_lp(plan.model), steps=8)
+    row = be.set_index("option").loc["buy:G"]
+    assert row["usage"] == "unused" and row["low_scale"] <= 0.8 <= row["high_scale"]
+    assert row["local_estimate"] is None or not row["local_estimate"] >= 1.0
 
 
 @pytest.mark.parametrize("mode", ["full", "restricted"])
@@ -216,6 +267,6 @@ def test_grouped_limits_say_where_and_in_which_scenarios():
     groups = limit_groups(pd.DataFrame(rows, columns=BINDING_COLUMNS), d)
     assert [g["family"] for g in groups] == ["vendor_share", "power"]  # 3.5 vs 3.0 for 1 % (one point) more
     assert groups[0]["sentence"] == ("The nvidia share cap (85%) binds in 2026Q1–2026Q2; 2026Q4 in fast: one more "
-                                     "percentage point in each of those quarters would save $3.5 M")
+                                     "percentage point in each of those quarters would save up to $3.5 M")
     assert groups[0]["relax"] == "one point more"
     assert groups[1]["sentence"] == "one row"
