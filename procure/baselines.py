@@ -73,25 +73,39 @@ def _shortfall(m: pyo.ConcreteModel, d: ModelData) -> float:
     return sum(d.node_probability[n] * (pyo.value(m.shortfall[w, n]) or 0.0) for w in d.WORKLOADS for n in d.NODES)
 
 
+def _tight(c) -> bool:
+    body = pyo.value(c.body)
+    return any(bound is not None and abs(body - pyo.value(bound)) <= 1e-6 * max(1.0, abs(body))
+               for bound in (c.lower, c.upper))
+
+
 def short_where(m: pyo.ConcreteModel, d: ModelData) -> str:
-    """The limits that are tight where demand goes unserved (plain words, most frequent first)."""
+    """The limits that are tight where demand goes unserved (plain words, most frequent first): the node
+    rows of :data:`LIMIT_WORDS` (a share row only where something is served: with nothing served it is
+    trivially tight), rental availability, and the capex budget of a year with a short quarter."""
     short = {n for n in d.NODES if sum(pyo.value(m.shortfall[w, n]) or 0.0 for w in d.WORKLOADS) > 1e-6}
     if not short:
         return ""
+    served = {n: sum(pyo.value(m.demand_h100e[w, n]) - (pyo.value(m.shortfall[w, n]) or 0.0) for w in d.WORKLOADS)
+              for n in short}
     counts: dict[str, int] = {}
+
+    def count(words: str) -> None:
+        counts[words] = counts.get(words, 0) + 1
+
     for family, words in LIMIT_WORDS.items():
-        comp = getattr(m, family, None)
-        if comp is None:
-            continue
-        for index, c in comp.items():
-            index = index if isinstance(index, tuple) else (index,)
-            if not c.active or tuple(index[-2:]) not in short:
+        for index, c in getattr(m, family, {}).items():
+            node = tuple((index if isinstance(index, tuple) else (index,))[-2:])
+            if not c.active or node not in short or (family.endswith("_share") and served[node] <= 1e-6):
                 continue
-            body = pyo.value(c.body)
-            tight = any(bound is not None and abs(body - pyo.value(bound)) <= 1e-6 * max(1.0, abs(body))
-                        for bound in (c.lower, c.upper))
-            if tight:
-                counts[words] = counts.get(words, 0) + 1
+            if _tight(c):
+                count(words)
+    for (u, r, t), c in getattr(m, "source_limit", {}).items():
+        if u.startswith("rental:") and (r, t) in short and c.active and _tight(c):
+            count("rental availability")
+    for (s, y), c in getattr(m, "budget", {}).items():
+        if c.active and any(d.node_of[s, t] in short for t in range(d.T) if d.year_of[t] == y) and _tight(c):
+            count("capex budget")
     return ", ".join(sorted(counts, key=lambda w: -counts[w]))
 
 

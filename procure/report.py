@@ -159,7 +159,7 @@ def mix_frame(outputs: dict, marginal: pd.DataFrame | None, scenario: str) -> pd
         t = totals[totals["quarter"] == q]
         rec = {"quarter": q, "MW online": r.loc[r["decision"] == "power_online_mw", "quantity"].sum()}
         for g in gens:
-            rec[f"own {_pretty(g)}"] = by_gen.get(g, 0.0)
+            rec[f"own {_pretty(g)} installed"] = by_gen.get(g, 0.0)
         rec["leased"] = r.loc[r["decision"] == "leased", "quantity"].sum()
         rec["contracted"] = r.loc[r["decision"] == "contract", "quantity"].sum()
         rec["rented"] = r.loc[r["decision"] == "rental", "quantity"].sum()
@@ -257,7 +257,7 @@ def baselines_frame(base: pd.DataFrame) -> pd.DataFrame:
         pct = r.pct_above_optimum
         rows.append({"strategy": r.baseline, "what it does": r.description,
                      "expected discounted cost": _b(r.objective_musd, 2),
-                     "above optimum": "—" if pct != pct or pct is None else f"{pct:+.1f} %",
+                     "above optimum": "—" if pct is None or pct != pct else f"{pct if abs(pct) >= 0.05 else 0.0:+.1f} %",
                      "shortfall (H100e-q)": _num(r.shortfall_h100e_quarters),
                      "limits tight where short": _text(getattr(r, "short_where", "")),
                      "status": r.status})

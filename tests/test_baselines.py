@@ -32,6 +32,8 @@ def test_tiny_json_baselines_by_hand(root):
     assert table.loc["optimum", "objective_musd"] == pytest.approx(26.24704, abs=TOL)
     assert table.loc["lease_only", "objective_musd"] == pytest.approx(130.576, abs=TOL)
     assert table.loc["lease_only", "shortfall_h100e_quarters"] == pytest.approx(3200, abs=TOL)
+    assert table.loc["lease_only", "short_where"] == "rental availability"  # the 2,000 on-demand units
+    assert table.loc["build_only", "short_where"] == "site power"  # the 2,560 H100 fill the 3.84 MW site
     assert table.loc["build_only", "objective_musd"] == pytest.approx(105.12384, abs=TOL)
     assert table.loc["greedy_myopic", "objective_musd"] == pytest.approx(26.24704, abs=TOL)
     assert table.loc["lease_only", "pct_above_optimum"] == pytest.approx(100 * (130.576 / 26.24704 - 1), abs=1e-3)
