@@ -255,9 +255,10 @@ def baselines_frame(base: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for r in base.itertuples():
         pct = r.pct_above_optimum
+        pct = 0.0 if pct is not None and pct == pct and abs(pct) < 0.05 else pct  # no "-0.0 %"
         rows.append({"strategy": r.baseline, "what it does": r.description,
                      "expected discounted cost": _b(r.objective_musd, 2),
-                     "above optimum": "—" if pct is None or pct != pct else f"{pct if abs(pct) >= 0.05 else 0.0:+.1f} %",
+                     "above optimum": "—" if pct is None or pct != pct else f"{pct:+.1f} %",
                      "shortfall (H100e-q)": _num(r.shortfall_h100e_quarters),
                      "limits tight where short": _text(getattr(r, "short_where", "")),
                      "status": r.status})
@@ -287,8 +288,9 @@ def _explanation_blocks(explain: dict, analysis: dict, mix: pd.DataFrame, scenar
     if limits:
         blocks.append(Block("text", "Ranked by what relaxing each limit by 1 % would save (shares: one percentage "
                                     "point); savings are expected discounted dollars. Purchases may adjust, power "
-                                    "blocks and lease lots stay as planned. A saving per step is at most the marginal rate "
-                                    "times the step (hence \"up to\"): a whole MW or unit can save less."))
+                                    "blocks and lease lots stay as planned. A saving per step is at most the "
+                                    "marginal rate times the step (hence \"up to\"): a whole MW or unit can save "
+                                    "less."))
         blocks.append(Block("list", [f"{g['sentence']} ({g.get('relax', '1 % more')}: "
                                      f"{_b(g['value_of_1pct_musd'], 2)})" for g in limits[:12]]))
         if len(limits) > 12:

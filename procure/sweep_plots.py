@@ -120,7 +120,7 @@ def tornado(table: pd.DataFrame, labels: Sequence[str], path: Path, title: str =
 
 
 def heatmap(table: pd.DataFrame, x: str, y: str, path: Path, title: str = "", subtitle: str = "",
-            gap: float | None = None) -> Path:
+            gap: float | None = None, names: dict | None = None) -> Path:
     """Two-parameter grid: objective and lease share over ``x`` × ``y``; cells without a plan are crossed,
     cells whose plan stopped short of the ``gap`` asked for show the gap they reached."""
     plt = _pyplot()
@@ -155,8 +155,8 @@ def heatmap(table: pd.DataFrame, x: str, y: str, path: Path, title: str = "", su
                     ax.text(j, i, "×", ha="center", va="center", color="red", fontsize=12)
         ax.set_xticks(range(len(xs)), [_fmt(v) for v in xs], fontsize=8)
         ax.set_yticks(range(len(ys)), [_fmt(v) for v in ys], fontsize=8)
-        ax.set_xlabel(x)
-        ax.set_ylabel(y)
+        ax.set_xlabel((names or {}).get(x, x))
+        ax.set_ylabel((names or {}).get(y, y))
         ax.set_title(metric, fontsize=10)
     fig.suptitle(f"{title}\n{subtitle}" if subtitle else title, fontsize=11)
     fig.tight_layout()
@@ -166,7 +166,7 @@ def heatmap(table: pd.DataFrame, x: str, y: str, path: Path, title: str = "", su
 
 
 def lines(table: pd.DataFrame, x: str, path: Path, title: str = "", subtitle: str = "",
-          group: str | None = None) -> Path:
+          group: str | None = None, names: dict | None = None) -> Path:
     """One-parameter sweep: objective (with its bound: the optimum lies in the band) and lease share
     against ``x``; ``group`` draws one line per value of a second parameter."""
     plt = _pyplot()
@@ -193,7 +193,7 @@ def lines(table: pd.DataFrame, x: str, path: Path, title: str = "", subtitle: st
                            color="red", zorder=5, label="no plan" if key is None else None)
         if not numeric:
             ax.set_xticks(list(positions.values()), [_fmt(v) for v in positions], fontsize=8)
-        ax.set_xlabel(x)
+        ax.set_xlabel((names or {}).get(x, x))
         ax.set_ylabel(METRIC_LABELS.get(metric, metric))
         if metric == "lease_share":
             ax.yaxis.set_major_formatter(_percent())
@@ -211,7 +211,8 @@ def lines(table: pd.DataFrame, x: str, path: Path, title: str = "", subtitle: st
     return path
 
 
-def scatter(table: pd.DataFrame, labels: Sequence[str], path: Path, title: str = "", subtitle: str = "") -> Path:
+def scatter(table: pd.DataFrame, labels: Sequence[str], path: Path, title: str = "", subtitle: str = "",
+            names: dict | None = None) -> Path:
     """Sampled sweeps: the objective against each parameter, coloured by lease share."""
     plt = _pyplot()
     ok = table[table["status"].isin(OK)]
@@ -221,7 +222,7 @@ def scatter(table: pd.DataFrame, labels: Sequence[str], path: Path, title: str =
         values = _numeric(ok[label])
         xs = values if values is not None else ok[label].astype(str)
         points = ax.scatter(xs, ok["objective"], c=colour, cmap="viridis", s=18)
-        ax.set_xlabel(label)
+        ax.set_xlabel((names or {}).get(label, label))
         ax.set_ylabel(METRIC_LABELS["objective"])
         ax.grid(alpha=0.3)
     if colour is not None and len(ok):
@@ -238,19 +239,28 @@ def _percent():
     return PercentFormatter(1.0)
 
 
+def axis_names(plan) -> dict[str, str]:
+    """Axis titles that say how a parameter's values act on the instance: ``add`` values are amounts added
+    (a lead time +2, not a lead time of 2), ``scale`` values are factors."""
+    how = {"add": " (added to the instance's value)", "scale": " (× the instance's value)"}
+    return {label: label + how.get(p.effective_mode, "") for label, p in zip(plan.labels, plan.spec.parameters)}
+
+
 def plot_sweep(table: pd.DataFrame, plan, out_dir: str | Path) -> list[Path]:
     """The plot that fits the sweep's design, written into ``out_dir``."""
     out_dir = Path(out_dir)
     labels = list(plan.labels)
     design = plan.spec.design
     title, subtitle = f"sweep '{plan.name}'", _subtitle(plan)
+    names = axis_names(plan)
     if design == "one_at_a_time":
         return [tornado(table, labels, out_dir / "tornado.png", title, subtitle, gap=plan.spec.solve.gap)]
     varying = [label for label in labels if table[label].nunique(dropna=False) > 1]
     if design in ("grid", "zip") and len(varying) == 1:
-        return [lines(table, varying[0], out_dir / "lines.png", title, subtitle)]
+        return [lines(table, varying[0], out_dir / "lines.png", title, subtitle, names=names)]
     if design == "grid" and len(varying) == 2:
         x, y = varying
-        return [heatmap(table, x, y, out_dir / "heatmap.png", title, subtitle, gap=plan.spec.solve.gap),
-                lines(table, x, out_dir / "lines.png", title, subtitle, group=y)]
-    return [scatter(table, varying or labels, out_dir / "scatter.png", title, subtitle)]
+        return [heatmap(table, x, y, out_dir / "heatmap.png", title, subtitle, gap=plan.spec.solve.gap,
+                        names=names),
+                lines(table, x, out_dir / "lines.png", title, subtitle, group=y, names=names)]
+    return [scatter(table, varying or labels, out_dir / "scatter.png", title, subtitle, names=names)]
