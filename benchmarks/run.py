@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import io
 import json
 import math
 import os
@@ -319,15 +320,43 @@ def machine_line(info: dict) -> str:
 
 
 def write_results(rows: list[dict], out_dir: Path, stem: str, header: str) -> tuple[Path, Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """``<stem>.csv`` and ``<stem>.md`` in ``out_dir``, each written whole and swapped in (a run with the
+    same stem replaces them)."""
+    from procure.outputs import atomic_write_text
+
     csv_path, md_path = out_dir / f"{stem}.csv", out_dir / f"{stem}.md"
-    with open(csv_path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        for r in rows:
-            writer.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in COLUMNS})
-    md_path.write_text(header + "\n\n" + markdown_table(rows) + "\n", encoding="utf-8")
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in COLUMNS})
+    atomic_write_text(csv_path, text.getvalue())
+    atomic_write_text(md_path, header + "\n\n" + markdown_table(rows) + "\n")
     return csv_path, md_path
+
+
+def usage_problems(instances: list[str], solvers: list[str], time_limit: float, gap: float,
+                   threads: int) -> list[str]:
+    """What is wrong with the command line (empty when nothing is)."""
+    problems = []
+    unknown = [i for i in instances if i not in SPECS and i not in SHIPPED]
+    if not instances:
+        problems.append("--instances: give at least one instance (or leave it out to use --set)")
+    if unknown:
+        problems.append(f"unknown instance(s): {', '.join(unknown)}")
+    if not solvers:
+        problems.append("--solvers: give at least one solver")
+    if not time_limit > 0:
+        problems.append(f"--time-limit must be above 0 seconds (got {time_limit:g})")
+    if not gap >= 0:
+        problems.append(f"--gap must be ≥ 0 (got {gap:g})")
+    if threads < 1:
+        problems.append(f"--threads must be ≥ 1 (got {threads})")
+    return problems
+
+
+FAILED = ("error", "killed")
+"""Row statuses that mean the benchmark itself broke (a crash or a hang), not a slow solve: exit 1."""
 
 
 # --------------------------------------------------------------------------------------------- CLI
@@ -371,11 +400,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     a = _parser().parse_args(argv)
-    instances = a.instances.split(",") if a.instances else list(SETS[a.set])
+    instances = ([i.strip() for i in a.instances.split(",") if i.strip()] if a.instances is not None
+                 else list(SETS[a.set]))
     solvers = [s.strip() for s in a.solvers.split(",") if s.strip()]
-    unknown = [i for i in instances if i not in SPECS and i not in SHIPPED]
-    if unknown:
-        print(f"unknown instance(s): {', '.join(unknown)}", file=sys.stderr)
+    problems = usage_problems(instances, solvers, a.time_limit, a.gap, a.threads)
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
         return 2
     date = dt.date.today().isoformat()
     info = machine_info()
@@ -398,6 +428,11 @@ def main(argv: list[str] | None = None) -> int:
         csv_path, md_path = write_results(rows, a.out, a.stem or date, header)
         print(f"\nwrote {csv_path.relative_to(REPO) if csv_path.is_relative_to(REPO) else csv_path} and "
               f"{md_path.name}")
+    broken = [f"{r.get('instance')} {r.get('solver')}: {r.get('status')} ({r.get('note', '')})" for r in rows
+              if r.get("status") in FAILED]
+    if broken:  # benchmarks report times, but a case that crashed or hung is a defect: fail the run (CI)
+        print("\n".join(["cases that crashed or hung:", *broken]), file=sys.stderr)
+        return 1
     return 0
 
 

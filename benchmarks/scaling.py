@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import io
 import json
 import sys
 import time
@@ -28,7 +29,8 @@ if __package__ in (None, ""):
 import numpy as np  # noqa: E402
 
 from benchmarks.generator import SPECS, BenchSpec  # noqa: E402
-from benchmarks.run import RESULTS_DIR, _fmt, machine_info, machine_line, measure  # noqa: E402
+from benchmarks.run import FAILED, RESULTS_DIR, _fmt, machine_info, machine_line, measure  # noqa: E402
+from procure.outputs import atomic_write_text  # noqa: E402
 
 DIMENSIONS = ("scenarios", "sites", "quarters", "accelerators", "offers")
 
@@ -104,10 +106,20 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     dims = [d.strip() for d in a.dims.split(",") if d.strip()]
     bad = [d for d in dims if d not in DIMENSIONS]
-    if bad:
-        print(f"unknown dimension(s): {', '.join(bad)}; known: {', '.join(DIMENSIONS)}", file=sys.stderr)
+    problems = [f"unknown dimension(s): {', '.join(bad)}; known: {', '.join(DIMENSIONS)}"] if bad else []
+    if not dims:
+        problems.append("--dims: give at least one dimension")
+    try:
+        values = [int(v) for v in a.values.split(",") if v.strip()]
+    except ValueError:
+        values = []
+    if not values or min(values) < 1:
+        problems.append(f"--values: whole numbers ≥ 1, comma-separated (got {a.values!r})")
+    if not a.time_limit > 0 or not a.gap >= 0 or a.threads < 1:
+        problems.append("--time-limit must be above 0, --gap ≥ 0 and --threads ≥ 1")
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
         return 2
-    values = [int(v) for v in a.values.split(",")]
     base = SPECS[a.base]
     started = time.perf_counter()
     results = {d: series(base, d, values, a.time_limit, a.gap, a.threads) for d in dims}
@@ -122,13 +134,19 @@ def main(argv: list[str] | None = None) -> int:
         columns = ["date", "dimension", "value", "instance", "status", "gap", "variables", "integers",
                    "constraints", "data_s", "build_s", "load_s", "solve_s", "total_s", "peak_mib", "time_limit",
                    "gap_target", "threads", "loadavg"]
-        with open(a.out / f"{stem}.csv", "w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-            writer.writeheader()
-            for rows in results.values():
-                for r in rows:
-                    writer.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in columns})
-        (a.out / f"{stem}.md").write_text(text + "\n", encoding="utf-8")
+        table = io.StringIO()
+        writer = csv.DictWriter(table, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        for rows in results.values():
+            for r in rows:
+                writer.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in columns})
+        atomic_write_text(a.out / f"{stem}.csv", table.getvalue())  # a run with the same stem replaces them
+        atomic_write_text(a.out / f"{stem}.md", text + "\n")
+    broken = [f"{d} = {r.get('value')}: {r.get('status')}" for d, rows in results.items() for r in rows
+              if r.get("status") in FAILED]
+    if broken:  # a point that crashed or hung is a defect, not a slow solve
+        print("\n".join(["points that crashed or hung:", *broken]), file=sys.stderr)
+        return 1
     return 0
 
 

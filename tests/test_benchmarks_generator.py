@@ -75,3 +75,33 @@ def test_shipped_instances_exist():
 def test_bad_dimensions_are_refused():
     with pytest.raises(ValueError):
         generate(BenchSpec("bad", sites=0))
+
+
+# ------------------------------------------------------------------------------ the driver's command line
+@pytest.mark.parametrize("argv, message", [
+    (["--instances", ""], "--instances: give at least one"),   # not the full set, silently
+    (["--instances", "xs", "--solvers", ""], "--solvers: give at least one"),
+    (["--instances", "xs", "--time-limit", "-1"], "--time-limit must be above 0"),
+    (["--instances", "xs", "--threads", "0"], "--threads must be"),
+    (["--instances", "xs,zz"], "unknown instance(s): zz"),
+])
+def test_driver_usage_errors_exit_2(argv, message, capsys):
+    from benchmarks import run
+
+    assert run.main([*argv, "--no-write"]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_driver_fails_when_a_case_crashes_and_writes_whole_files(tmp_path, monkeypatch, capsys):
+    from benchmarks import run
+
+    rows = iter([{"status": "optimal"}, {"status": "error", "note": "ValueError: boom"}])
+    monkeypatch.setattr(run, "measure", lambda instance, solver, *a: {"instance": instance, "solver": solver,
+                                                                      **next(rows)})
+    monkeypatch.setattr(run, "machine_info", lambda: {"nproc": 2, "cpu": "x", "memory_gib": 1, "python": "3",
+                                                      "pyomo": "6"})
+    argv = ["--instances", "xs,s", "--solvers", "highs", "--out", str(tmp_path), "--stem", "t"]
+    assert run.main(argv) == 1  # a crashed case is a defect: CI must not stay green
+    assert "xs highs" not in capsys.readouterr().err.split("crashed or hung:")[1]
+    assert (tmp_path / "t.csv").read_text().count("\n") == 3 and (tmp_path / "t.md").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary files left
