@@ -35,6 +35,7 @@ import os
 import platform
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -187,14 +188,19 @@ def run_highs_alone(mps: str, time_limit: float, gap: float, threads: int | None
 def _child(args: list[str], timeout: float) -> dict:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    # its own process group: a hung case is killed with whatever it started (CBC runs as a grandchild),
+    # which would otherwise go on using a core under the next cases' timings
+    child = subprocess.Popen([sys.executable, "-m", "benchmarks.run", *args], cwd=REPO, env=env, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     try:
-        done = subprocess.run([sys.executable, "-m", "benchmarks.run", *args], cwd=REPO, env=env,
-                              capture_output=True, text=True, timeout=timeout)
+        stdout, stderr = child.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.communicate()
         return {"status": "killed", "note": f"killed after {timeout:.0f} s"}
-    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
-    if done.returncode != 0 or not lines:
-        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+    lines = [ln for ln in stdout.splitlines() if ln.startswith("{")]
+    if child.returncode != 0 or not lines:
+        tail = (stderr.strip().splitlines() or ["no output"])[-1]
         return {"status": "error", "note": tail[:200]}
     return json.loads(lines[-1])
 
