@@ -331,14 +331,19 @@ def write_results(rows: list[dict], out_dir: Path, stem: str, header: str) -> tu
     from procure.outputs import atomic_write_text
 
     csv_path, md_path = out_dir / f"{stem}.csv", out_dir / f"{stem}.md"
-    text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for r in rows:
-        writer.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in COLUMNS})
-    atomic_write_text(csv_path, text.getvalue())
+    atomic_write_text(csv_path, csv_text(rows, COLUMNS))
     atomic_write_text(md_path, header + "\n\n" + markdown_table(rows) + "\n")
     return csv_path, md_path
+
+
+def csv_text(rows: list[dict], columns) -> str:
+    """``rows`` as CSV text with the given columns (missing values empty)."""
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in columns})
+    return text.getvalue()
 
 
 def usage_problems(instances: list[str], solvers: list[str], time_limit: float, gap: float,

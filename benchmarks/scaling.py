@@ -13,9 +13,7 @@ gap, and says how many it used.
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
-import io
 import json
 import sys
 import time
@@ -29,7 +27,7 @@ if __package__ in (None, ""):
 import numpy as np  # noqa: E402
 
 from benchmarks.generator import SPECS, BenchSpec  # noqa: E402
-from benchmarks.run import FAILED, RESULTS_DIR, _fmt, machine_info, machine_line, measure  # noqa: E402
+from benchmarks.run import FAILED, RESULTS_DIR, _fmt, csv_text, machine_info, machine_line, measure  # noqa: E402
 from procure.outputs import atomic_write_text  # noqa: E402
 
 DIMENSIONS = ("scenarios", "sites", "quarters", "accelerators", "offers")
@@ -134,13 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         columns = ["date", "dimension", "value", "instance", "status", "gap", "variables", "integers",
                    "constraints", "data_s", "build_s", "load_s", "solve_s", "total_s", "peak_mib", "time_limit",
                    "gap_target", "threads", "loadavg"]
-        table = io.StringIO()
-        writer = csv.DictWriter(table, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        for rows in results.values():
-            for r in rows:
-                writer.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in columns})
-        atomic_write_text(a.out / f"{stem}.csv", table.getvalue())  # a run with the same stem replaces them
+        every_row = [r for rows in results.values() for r in rows]
+        atomic_write_text(a.out / f"{stem}.csv", csv_text(every_row, columns))  # same stem: replaced
         atomic_write_text(a.out / f"{stem}.md", text + "\n")
     broken = [f"{d} = {r.get('value')}: {r.get('status')}" for d, rows in results.items() for r in rows
               if r.get("status") in FAILED]

@@ -315,6 +315,7 @@ def marginal_costs(m: pyo.ConcreteModel, d: ModelData, lp: FixedLP) -> pd.DataFr
     of ``meet_demand[w, n]`` and, through Σ_w (D − shortfall), of the node's policy-share rows, so the
     derivative is dual(meet_demand) + Σ_rows ∂bound/∂D · dual(row)."""
     rows, shares = [], _share_rows_by_node(m)
+    share_terms: dict[tuple, float] = {}  # (w, n): nodes before a branch are shared by scenarios, sum once
     for s in d.SCENARIOS:
         for t in range(d.T):
             n = d.node_of[s, t]
@@ -324,8 +325,10 @@ def marginal_costs(m: pyo.ConcreteModel, d: ModelData, lp: FixedLP) -> pd.DataFr
                 if dual is None:
                     rows.append((s, d.QUARTERS[t], w, float("nan"), float("nan")))
                     continue
-                dual += sum(_demand_slope(m, row, w, n) * lp.duals.get(row, 0.0) for row in shares.get(n, ())
-                            if lp.duals.get(row, 0.0))
+                if (w, n) not in share_terms:
+                    share_terms[w, n] = sum(_demand_slope(m, row, w, n) * lp.duals[row] for row in shares.get(n, ())
+                                            if lp.duals.get(row))
+                dual += share_terms[w, n]
                 rows.append((s, d.QUARTERS[t], w, round(dual / weight * 1e6, 4) + 0.0, round(dual, 9) + 0.0))
     return pd.DataFrame(rows, columns=["scenario", "quarter", "workload", "marginal_usd_per_h100e_quarter",
                                        "node_dual_musd"])
