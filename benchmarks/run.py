@@ -162,13 +162,18 @@ def run_case(instance: str, solver: str, time_limit: float, gap: float, threads:
 
 
 def run_highs_alone(mps: str, time_limit: float, gap: float, threads: int | None) -> dict:
-    """HiGHS alone on an MPS file: read, then run with the same limits."""
+    """HiGHS alone on an MPS file: read, then run with the same limits and threads, and the same parallel
+    tree search as procure's solves (:func:`procure.solve.highs_options`)."""
     import highspy
+
+    from procure.solve import SolveOptions, highs_options
 
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     if threads:
         h.setOptionValue("threads", int(threads))
+    for key, value in highs_options(SolveOptions(threads=threads)).items():
+        h.setOptionValue(key, value)
     t0 = time.perf_counter()
     h.readModel(mps)
     read_s = time.perf_counter() - t0

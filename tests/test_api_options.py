@@ -90,3 +90,22 @@ def test_plan_write_through_a_symbolic_link_replaces_its_target(root, tmp_path):
     assert link.is_symlink() and (link / "summary.json").exists() and not (target / ".DS_Store").exists()
     assert dangling.is_symlink() and (tmp_path / "runs" / "b" / "summary.json").exists()
     assert not [p for p in tmp_path.rglob(".*old-*")]  # nothing left beside them
+
+
+def test_more_than_one_thread_turns_on_highs_parallel_tree_search(root):
+    # HiGHS 1.15 searches the tree on one thread unless ``parallel`` is "on", whatever ``threads`` says; and
+    # options stay set on a HiGHS object between solves, so a 1-thread re-solve must set it back.
+    from procure.api import load
+    from procure.data import build_data
+    from procure.model import build_model
+    from procure.solve import HighsSession, SolveOptions, highs_options
+
+    assert highs_options(SolveOptions(threads=2))["parallel"] == "on"
+    assert highs_options(SolveOptions(threads=1))["parallel"] == "choose"
+    assert highs_options(SolveOptions(threads=2, solver_options={"parallel": "off"}))["parallel"] == "off"
+    session = HighsSession(build_model(build_data(load(root / "instances" / "tiny.json"))))
+    seen = []
+    for threads in (2, 1):
+        assert session.solve(SolveOptions(threads=threads)).status == "optimal"
+        seen.append(session.highs.getOptionValue("parallel")[1])  # (status, value)
+    assert seen == ["on", "choose"]

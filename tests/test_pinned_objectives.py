@@ -45,10 +45,12 @@ def test_small_pinned(root):
     assert plan.summary["bound"] <= SMALL * (1 + 1e-9)
 
 
-def test_small_proven_optimum(root):
+@pytest.mark.parametrize("threads", [None, 2])
+def test_small_proven_optimum(root, threads):
     # Solved to a 1e-9 gap the optimum is solver-independent: it pins the model, not HiGHS's search path.
     # SMALL, the 1e-4 pin, lies within 1e-4 above it: (1359.623012 − 1359.507751) / 1359.623012 = 8.5e-5.
-    plan = procure.solve(root / "instances" / "small.json", gap=1e-9)
+    # With 2 threads HiGHS searches the tree in parallel (procure.solve.highs_options): same optimum.
+    plan = procure.solve(root / "instances" / "small.json", gap=1e-9, threads=threads)
     assert plan.status == "optimal"
     assert plan.summary["objective"] == pytest.approx(SMALL_OPTIMUM, rel=1e-7)
     assert plan.summary["bound"] == pytest.approx(SMALL_OPTIMUM, rel=1e-7)
