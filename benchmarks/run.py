@@ -276,10 +276,13 @@ def markdown_table(rows: list[dict]) -> str:
             lines.append(f"| {r['instance']} | {size} | {r['solver']} | skipped: {r.get('note', '')} "
                          + "| " * 11 + "|")
             continue
+        status = str(r.get("status"))
+        if status in FAILED and r.get("note"):  # why the case broke, not only in the CSV
+            status = f"{status}: {r['note']}".replace("|", "/").replace("\n", " ")
         db = (r.get("data_s") or 0.0) + (r.get("build_s") or 0.0) if r.get("build_s") is not None else None
         share = r.get("build_load_share")
         lines.append("| " + " | ".join([
-            r["instance"], size, r["solver"], str(r.get("status")), _fmt(r.get("objective"), 1), _gap(r.get("gap")),
+            r["instance"], size, r["solver"], status, _fmt(r.get("objective"), 1), _gap(r.get("gap")),
             _fmt(db), _fmt(r.get("load_s")), _fmt(r.get("solve_s")), _fmt(r.get("total_s")),
             _fmt(100 * share, 0) if share is not None else "–", _fmt(r.get("peak_mib"), 0),
             _fmt(r.get("highs_run_s")), _fmt(r.get("highs_alone_s")), _fmt(r.get("overhead")),
@@ -362,6 +365,9 @@ def usage_problems(instances: list[str], solvers: list[str], time_limit: float, 
         problems.append(f"unknown instance(s): {', '.join(unknown)}")
     if not solvers:
         problems.append("--solvers: give at least one solver")
+    unknown_solvers = [s for s in solvers if s not in SOLVERS]
+    if unknown_solvers:  # a typo; a known solver that is not installed is a skipped row instead
+        problems.append(f"unknown solver(s): {', '.join(unknown_solvers)} (known: {', '.join(SOLVERS)})")
     if not time_limit > 0:
         problems.append(f"--time-limit must be above 0 seconds (got {time_limit:g})")
     if not gap >= 0:

@@ -84,6 +84,7 @@ def test_bad_dimensions_are_refused():
     (["--instances", "xs", "--time-limit", "-1"], "--time-limit must be above 0"),
     (["--instances", "xs", "--threads", "0"], "--threads must be"),
     (["--instances", "xs,zz"], "unknown instance(s): zz"),
+    (["--instances", "xs", "--solvers", "highs,nosuch"], "unknown solver(s): nosuch"),  # not a skipped row
 ])
 def test_driver_usage_errors_exit_2(argv, message, capsys):
     from benchmarks import run
@@ -103,5 +104,6 @@ def test_driver_fails_when_a_case_crashes_and_writes_whole_files(tmp_path, monke
     argv = ["--instances", "xs,s", "--solvers", "highs", "--out", str(tmp_path), "--stem", "t"]
     assert run.main(argv) == 1  # a crashed case is a defect: CI must not stay green
     assert "xs highs" not in capsys.readouterr().err.split("crashed or hung:")[1]
-    assert (tmp_path / "t.csv").read_text().count("\n") == 3 and (tmp_path / "t.md").exists()
+    assert (tmp_path / "t.csv").read_text().count("\n") == 3
+    assert "| error: ValueError: boom |" in (tmp_path / "t.md").read_text()  # the reason, not only in the CSV
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary files left
