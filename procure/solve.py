@@ -229,11 +229,12 @@ def highs_options(options: SolveOptions) -> dict:
     ``parallel="on"`` whenever HiGHS will run on more than one thread, else its default ``"choose"``
     (options stay set on a HiGHS object between solves), unless the caller set ``parallel``.
 
-    HiGHS 1.15 searches the branch-and-bound tree on several threads only with ``parallel="on"``; without
-    it the tree search runs on one thread whatever ``threads`` says. Measured on this project's instances (60 s, 2
-    threads, staged; benchmarks/README.md): the same plans and bounds where a solve finishes, the first
-    stage 15–25 % faster on the l and xl sizes, meta.json's bound 5 $M higher. LPs take the same time with
-    it on or off (meta.json's LP relaxation, 2.9 s both ways)."""
+    HiGHS 1.15 searches the branch-and-bound tree on several threads only with ``parallel="on"``; without it
+    the tree search runs on one thread whatever ``threads`` says. Measured on this project's instances (60 s,
+    2 threads against 1, single runs; benchmarks/README.md): the same objectives where a solve finishes
+    (small.json's proven optimum is tested both ways), stage 1 of the staged solve 15–25 % faster on the l
+    and xl sizes, meta.json's stage-1 bound 5 $M higher. LPs take the same time with it on or off
+    (meta.json's LP relaxation, 2.9 s both ways)."""
     extra = dict(options.solver_options)
     extra.setdefault("parallel", "on" if highs_thread_count(options.threads) > 1 else "choose")
     return extra
