@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -327,5 +328,60 @@ def sizes_table(names: tuple[str, ...] = SIZES + tuple(SHIPPED)) -> str:
     return "\n".join(lines)
 
 
+def instance_json(spec: BenchSpec, directory: Path) -> str:
+    """``spec``'s instance as the text of a file to sit in ``directory``: its catalog path is made relative
+    to that directory, so ``procure solve`` (or a sweep) can run the file where it is written."""
+    raw = generate(spec)
+    raw["catalogs"] = [os.path.relpath(CATALOG_PATH, directory.resolve())]
+    return json.dumps(raw, indent=2) + "\n"
+
+
+def write_instances(names: list[str], directory: Path) -> list[Path]:
+    """Write each registry size in ``names`` to ``<directory>/<name>.json`` (atomically). A file of that name
+    holding anything else is left alone: :class:`FileExistsError` names it before anything is written."""
+    from procure.outputs import atomic_write_text
+
+    texts = {directory / f"{name}.json": instance_json(SPECS[name], directory) for name in names}
+    clashes = [path for path, text in texts.items() if path.exists() and path.read_text() != text]
+    if clashes:
+        raise FileExistsError(f"{', '.join(map(str, clashes))} already exist(s) with other content; "
+                              "remove them or write elsewhere")
+    directory.mkdir(parents=True, exist_ok=True)
+    for path, text in texts.items():
+        atomic_write_text(path, text)
+    return list(texts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import sys
+
+    p = argparse.ArgumentParser(prog="python -m benchmarks.generator",
+                                description="Print the benchmark instances' size table, or write them as files.")
+    p.add_argument("--instances", help=f"comma-separated (default: all of {', '.join([*SIZES, *SHIPPED])}; "
+                                       "with --write, all of the generated sizes)")
+    p.add_argument("--write", type=Path, metavar="DIR",
+                   help="write each generated size to DIR/<name>.json instead of printing the table")
+    a = p.parse_args(argv)
+    known = [*SIZES, *SHIPPED] if a.write is None else list(SIZES)
+    names = known if a.instances is None else [n.strip() for n in a.instances.split(",") if n.strip()]
+    unknown = [n for n in names if n not in known]
+    if not names or unknown:
+        shipped = [n for n in unknown if n in SHIPPED]
+        why = (f"{', '.join(shipped)} already ship(s) as files in instances/; " if shipped else "")
+        print(f"error: {why}give instances from: {', '.join(known)} (got {a.instances!r})", file=sys.stderr)
+        return 2
+    if a.write is None:
+        print(sizes_table(tuple(names)))
+        return 0
+    try:
+        for path in write_instances(names, a.write):
+            print(path)
+    except (FileExistsError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 if __name__ == "__main__":
-    print(sizes_table())
+    raise SystemExit(main())

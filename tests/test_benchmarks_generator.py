@@ -107,3 +107,39 @@ def test_driver_fails_when_a_case_crashes_and_writes_whole_files(tmp_path, monke
     assert (tmp_path / "t.csv").read_text().count("\n") == 3
     assert "| error: ValueError: boom |" in (tmp_path / "t.md").read_text()  # the reason, not only in the CSV
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary files left
+
+
+# ------------------------------------------------------------------------ the generator's command line
+def test_generated_sizes_written_as_files_solve_as_the_registry_does(tmp_path, capsys):
+    # The catalog path is rewritten relative to the directory written to, so the file runs where it lies.
+    import procure
+    from benchmarks import generator
+
+    out = tmp_path / "instances"
+    assert generator.main(["--write", str(out), "--instances", "xs"]) == 0
+    assert capsys.readouterr().out.strip() == str(out / "xs.json")
+    from_file = procure.solve(out / "xs.json")
+    from_registry = procure.solve(generator.load_named("xs"))
+    assert from_file.summary["objective"] == from_registry.summary["objective"]
+    assert generator.main(["--write", str(out), "--instances", "xs"]) == 0  # same content: written again
+
+
+def test_generator_writes_nothing_over_a_file_of_its_own(tmp_path, capsys):
+    from benchmarks import generator
+
+    (tmp_path / "s.json").write_text("mine")
+    assert generator.main(["--write", str(tmp_path), "--instances", "xs,s"]) == 2
+    assert "s.json already exist" in capsys.readouterr().err
+    assert (tmp_path / "s.json").read_text() == "mine" and not (tmp_path / "xs.json").exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--instances", "zz"], "give instances from"),
+    (["--instances", ""], "give instances from"),
+    (["--write", "x", "--instances", "meta"], "meta already ship(s) as files"),
+])
+def test_generator_usage_errors_exit_2(argv, message, capsys):
+    from benchmarks import generator
+
+    assert generator.main(argv) == 2
+    assert message in capsys.readouterr().err
