@@ -138,9 +138,12 @@ def test_supply_cap_counts_units_of_whole_lots(tmp_path):
     inst["policy"]["shortfall_penalty_usd_per_h100e_quarter"] = 5 * PENALTY_USD
     inst["sites"] = [site(mw=10)]
     inst["purchases"] = [{"accelerator": "G", "supply_cap_units": 3}]
-    plan = solve(tmp_path, inst, catalog)
+    plan = solve(tmp_path, inst, catalog, lp_relaxation=True)
     assert plan.summary["objective"] == pytest.approx(7.0, abs=1e-6)
     assert decisions(plan, "buy") == {("2026Q1", "s1", "G"): 2}  # units, one lot
+    # The row caps at the last whole lot (2 units), so even with lots continuous the third unit cannot be
+    # bought: the LP relaxation is 7 too (with the cap as given, 1.5 lots = 3 units: $3M).
+    assert plan.summary["lp_relaxation"]["objective"] == pytest.approx(7.0, abs=1e-6)
     inst["purchases"] = [{"accelerator": "G"}]
     assert solve(tmp_path, inst, catalog).summary["objective"] == pytest.approx(4.0, abs=1e-6)
 
