@@ -377,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for path in write_instances(names, a.write):
             print(path)
-    except (FileExistsError, OSError) as exc:
+    except OSError as exc:  # FileExistsError too: a file in the way
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

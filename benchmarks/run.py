@@ -368,6 +368,12 @@ def usage_problems(instances: list[str], solvers: list[str], time_limit: float, 
     unknown_solvers = [s for s in solvers if s not in SOLVERS]
     if unknown_solvers:  # a typo; a known solver that is not installed is a skipped row instead
         problems.append(f"unknown solver(s): {', '.join(unknown_solvers)} (known: {', '.join(SOLVERS)})")
+    return problems + option_problems(time_limit, gap, threads)
+
+
+def option_problems(time_limit: float, gap: float, threads: int) -> list[str]:
+    """What is wrong with the solve options every benchmark driver takes (empty when nothing is)."""
+    problems = []
     if not time_limit > 0:
         problems.append(f"--time-limit must be above 0 seconds (got {time_limit:g})")
     if not gap >= 0:

@@ -27,7 +27,8 @@ if __package__ in (None, ""):
 import numpy as np  # noqa: E402
 
 from benchmarks.generator import SPECS, BenchSpec  # noqa: E402
-from benchmarks.run import FAILED, RESULTS_DIR, _fmt, csv_text, machine_info, machine_line, measure  # noqa: E402
+from benchmarks.run import (FAILED, RESULTS_DIR, _fmt, csv_text, machine_info, machine_line, measure,  # noqa: E402
+                            option_problems)
 from procure.outputs import atomic_write_text  # noqa: E402
 
 DIMENSIONS = ("scenarios", "sites", "quarters", "accelerators", "offers")
@@ -113,8 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         values = []
     if not values or min(values) < 1:
         problems.append(f"--values: whole numbers ≥ 1, comma-separated (got {a.values!r})")
-    if not a.time_limit > 0 or not a.gap >= 0 or a.threads < 1:
-        problems.append("--time-limit must be above 0, --gap ≥ 0 and --threads ≥ 1")
+    problems += option_problems(a.time_limit, a.gap, a.threads)
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return 2
