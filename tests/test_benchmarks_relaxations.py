@@ -1,0 +1,86 @@
+"""The relaxation driver: each row is the relaxation it names, its bound bounds the MILP, domains come back."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pyomo.environ as pyo
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.generator import load_named  # noqa: E402
+from benchmarks.relaxations import (default_relaxations, integer_groups, main, parse_relaxation,  # noqa: E402
+                                    solve_relaxations)
+from procure.data import build_data  # noqa: E402
+from procure.model import build_model  # noqa: E402
+from procure.solve import SolveOptions, solve_model  # noqa: E402
+from test_pinned_objectives import SMALL_OPTIMUM  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def small():
+    return build_data(load_named("small"))
+
+
+def _lp(data) -> float:
+    return solve_model(build_model(data, relax_integers=True), SolveOptions()).objective
+
+
+def test_rows_are_the_relaxations_they_name(small):
+    model = build_model(small)
+    rows = {r["relaxation"]: r for r in solve_relaxations(model, ["none", "blocks", "leases", "all"], None, 1e-9, 1)}
+    lp = _lp(small)
+    # none: every integer column continuous, so the LP relaxation built by build_model(relax_integers=True)
+    assert rows["none"]["bound"] == pytest.approx(lp, rel=1e-9)
+    assert rows["none"]["integers"] == 0
+    # all: the MILP itself, solved to its pinned optimum
+    assert rows["all"]["objective"] == pytest.approx(SMALL_OPTIMUM, rel=1e-7)
+    assert rows["all"]["integers"] == sum(1 for v in model.component_data_objects(pyo.Var) if v.is_integer())
+    # a part keeps part of the gap: between the LP and the MILP, and above the LP here (small's leases
+    # alone are worth 2.45 $M of its 3.86 $M integrality gap)
+    for part in ("blocks", "leases"):
+        assert lp - 1e-6 <= rows[part]["bound"] <= SMALL_OPTIMUM + 1e-6
+    assert rows["leases"]["bound"] > lp + 1.0
+
+
+def test_model_domains_are_restored_and_hold_in_highs(small):
+    model = build_model(small)
+    before = {id(v): v.domain for v in model.component_data_objects(pyo.Var)}
+    solve_relaxations(model, ["none"], None, 1e-9, 1)
+    assert {id(v): v.domain for v in model.component_data_objects(pyo.Var)} == before
+    # the model solves as the MILP again (not the LP the last relaxation left in HiGHS)
+    assert solve_model(model, SolveOptions(gap=1e-9)).objective == pytest.approx(SMALL_OPTIMUM, rel=1e-7)
+
+
+def test_groups_and_their_names(small):
+    model = build_model(small)
+    groups = integer_groups(model)
+    assert set(groups) >= {"blocks", "lots", "leases"}
+    for family in ("blocks", "lots", "leases"):  # a family is the union of its narrowed groups
+        narrowed = [v for g, vs in groups.items() if g.startswith(family + ":") for v in vs]
+        assert sorted(map(id, narrowed)) == sorted(map(id, groups[family]))
+    assert parse_relaxation("none", groups) == ()
+    assert parse_relaxation("all", groups) == ("blocks", "lots", "leases")
+    assert parse_relaxation("blocks + lots", groups) == ("blocks", "lots")
+    with pytest.raises(ValueError, match="nosuch.*this instance has: none, all, blocks"):
+        parse_relaxation("blocks+nosuch", groups)
+    assert default_relaxations(groups)[0] == "none" and default_relaxations(groups)[-1] == "all"
+
+
+def test_cli_usage_errors_exit_2(capsys):
+    assert main(["nosuch"]) == 2
+    assert "unknown instance: nosuch" in capsys.readouterr().err
+    assert main(["tiny", "--keep", "blocks"]) == 2  # tiny has no power blocks
+    assert "unknown group(s) in 'blocks': blocks" in capsys.readouterr().err
+    assert main(["tiny", "--threads", "0"]) == 2
+    assert "--threads must be ≥ 1" in capsys.readouterr().err
+
+
+def test_cli_prints_the_table_and_the_best_bound(capsys):
+    assert main(["tiny", "--keep", "none", "--keep", "all", "--time-limit", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "| none | 0 | optimal | 26.25 | 26.25 | 0.00 |" in out  # tiny's LP is integral already
+    assert "Best proven lower bound on the MILP: 26.25 $M" in out
