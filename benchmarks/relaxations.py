@@ -120,6 +120,11 @@ def _proven(result) -> float | None:
     return result.objective if result.status == "optimal" else None
 
 
+def _musd(value: float | None) -> str:
+    """$M with two decimals: the differences that matter here are a few $M on ~150,000 $M."""
+    return "–" if value is None else f"{value:,.2f}"
+
+
 def markdown(rows: list[dict]) -> str:
     lp = next((r["bound"] for r in rows if r["relaxation"] == "none"), None)
     head = "| relaxation (integer groups kept) | integers | status | plan $M | bound $M | bound − LP $M | gap | solve s |"
@@ -127,8 +132,8 @@ def markdown(rows: list[dict]) -> str:
     for r in rows:
         gain = r["bound"] - lp if lp is not None and r["bound"] is not None else None
         gain = 0.0 if gain is not None and abs(gain) < 5e-3 else gain  # not "-0.00" for a solver's last digits
-        lines.append(f"| {r['relaxation']} | {r['integers']:,} | {r['status']} | {_fmt(r['objective'], 2)} "
-                     f"| {_fmt(r['bound'], 2)} | {_fmt(gain, 2)} | {_gap(r['gap'])} | {_fmt(r['seconds'], 1)} |")
+        lines.append(f"| {r['relaxation']} | {r['integers']:,} | {r['status']} | {_musd(r['objective'])} "
+                     f"| {_musd(r['bound'])} | {_musd(gain)} | {_gap(r['gap'])} | {_fmt(r['seconds'], 1)} |")
     best = max((r for r in rows if r["bound"] is not None), key=lambda r: r["bound"], default=None)
     if best is not None:
         lines += ["", f"Best proven lower bound on the MILP: {best['bound']:,.2f} $M (relaxation {best['relaxation']})."]
