@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 
 import pyomo.environ as pyo
 
 from procure.data import ModelData
-from procure.model.running import add_running_total, last_quarters, quarter_windows
+from procure.model.running import add_running_total, last_quarters, lots_within, quarter_windows
 
 
 def add_fleet(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -74,13 +73,8 @@ def add_supply(m: pyo.ConcreteModel, d: ModelData) -> None:
         if (a, t) in d.supply_cap:
             by_key[a, (r, t)].append(m.buy[a, i, r, t])
     rows = sorted(by_key, key=lambda k: (k[0], k[1][1], k[1][0]))
-    m.supply = pyo.Constraint(rows, rule=lambda _, a, r, t: (d.buy_lot[a] * sum(by_key[a, (r, t)])
-                                                             <= whole_lots(d.supply_cap[a, t], d.buy_lot[a])))
-
-
-def whole_lots(units: float, lot: float) -> float:
-    """The largest multiple of ``lot`` within ``units`` (a hair of float error forgiven: 3 × 0.1 is 0.3)."""
-    return lot * math.floor(units / lot + 1e-9)
+    m.supply = pyo.Constraint(rows, rule=lambda _, a, r, t: (
+        d.buy_lot[a] * sum(by_key[a, (r, t)]) <= d.buy_lot[a] * lots_within(d.supply_cap[a, t], d.buy_lot[a])))
 
 
 def add_power_capacity(m: pyo.ConcreteModel, d: ModelData) -> None:

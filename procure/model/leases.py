@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
 import pyomo.environ as pyo
 
 from procure.data import ModelData
 from procure.model.elastic import constant_row, slack
-from procure.model.running import add_running_total, last_quarters, quarter_windows
+from procure.model.running import add_running_total, last_quarters, lots_within, quarter_windows
 
 
 def add_leases(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -32,7 +30,7 @@ def add_leases(m: pyo.ConcreteModel, d: ModelData) -> None:
     """
     index = [(o, k, L, n) for (o, k, L) in d.COMMIT for n in d.NODES if n[1] == k]
     m.commit = pyo.Var(index, within=pyo.NonNegativeReals,
-                       bounds=lambda _, o, k, L, r, t: (0, math.floor(d.offer_max_units[o] / d.offer_lot[o] + 1e-9)))
+                       bounds=lambda _, o, k, L, r, t: (0, lots_within(d.offer_max_units[o], d.offer_lot[o])))
     semi = [key for key in index if d.offer_min_units[key[0]] > d.offer_lot[key[0]]]
     m.signed = pyo.Var(semi, within=m.domains.binary)
     m.lease_min = pyo.Constraint(semi, rule=lambda _, o, k, L, r, t:

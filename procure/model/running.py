@@ -9,6 +9,7 @@ totals instead of a long sum.
 
 from __future__ import annotations
 
+import math
 from typing import Callable, Hashable
 
 import pyomo.environ as pyo
@@ -62,6 +63,11 @@ def last_quarters(at: Callable[[Hashable, Node], object], d: ModelData, g: Hasha
     """What was added to ``g``'s running total in the ``length`` quarters up to node ``n`` (inclusive)."""
     start = n[1] - length
     return at(g, n) - (at(g, d.history(n)[start]) if start >= 0 else 0)
+
+
+def lots_within(units: float, lot: float) -> int:
+    """Whole lots of ``lot`` within ``units`` (a hair of float error forgiven: 0.3 holds 3 lots of 0.1)."""
+    return math.floor(units / lot + 1e-9)
 
 
 def _flat(g: Hashable) -> tuple:
