@@ -78,38 +78,27 @@ def solve_relaxations(model, relaxations: list[str], time_limit: float | None, g
                       threads: int | None) -> list[dict]:
     """Solve ``model`` once per relaxation (integer groups kept, every other integer column continuous),
     in one HiGHS session; the model's domains are put back afterwards. One row per relaxation."""
-    import pyomo.environ as pyo
-
     from procure.solve import HighsSession, SolveOptions
+    from procure.staged import relaxed_domains
 
     groups = integer_groups(model)
     kept_per_relaxation = [parse_relaxation(r, groups) for r in relaxations]  # all checked before solving
-    integers = {id(v): v for vs in groups.values() for v in vs}
-    domains = {i: v.domain for i, v in integers.items()}
-    relaxed = {i: pyo.UnitInterval if v.is_binary() else pyo.NonNegativeReals for i, v in integers.items()}
+    integers = list({id(v): v for vs in groups.values() for v in vs}.values())
     session = HighsSession(model)
-    push = session.solver.update_variables
     options = SolveOptions(time_limit=time_limit, gap=gap, threads=threads)
     rows = []
     with session.manual_updates():
-        try:
-            for text, kept in zip(relaxations, kept_per_relaxation):
-                keep = {id(v) for g in kept for v in groups[g]}
-                for i, v in integers.items():
-                    v.domain = domains[i] if i in keep else relaxed[i]
-                push(list(integers.values()))
+        for text, kept in zip(relaxations, kept_per_relaxation):
+            keep = {id(v) for g in kept for v in groups[g]}
+            with relaxed_domains([v for v in integers if id(v) not in keep], session.solver.update_variables):
                 # HiGHS keeps the last run's solution through a change of integrality and, finding it
                 # fractional, first runs a sub-MIP to complete it with the whole time limit of its own:
                 # measured on meta.json, a 5 s relaxation after another took 10.1 s. Start afresh.
                 session.highs.clearSolver()
                 result = session.solve(options)
-                rows.append({"relaxation": text, "integers": len(keep), "status": result.status,
-                             "objective": result.objective, "bound": _proven(result), "gap": result.gap,
-                             "seconds": result.seconds})
-        finally:
-            for i, v in integers.items():
-                v.domain = domains[i]
-            push(list(integers.values()))
+            rows.append({"relaxation": text, "integers": len(keep), "status": result.status,
+                         "objective": result.objective, "bound": _proven(result), "gap": result.gap,
+                         "seconds": result.seconds})
     return rows
 
 

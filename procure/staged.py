@@ -126,16 +126,8 @@ def _solve_stages(model, d, options, session, start, started, interrupt):
                             None if start is None else session.start_accepted))
         return result
 
-    integer_domain = lots[0].domain
-    try:
-        for v in lots:
-            v.domain = pyo.NonNegativeReals
-        push(lots)
+    with relaxed_domains(lots, push):
         first = run("blocks", STAGE_SHARE["blocks"], start=start)
-    finally:
-        for v in lots:
-            v.domain = integer_domain
-        push(lots)
     if first.status == "infeasible":  # a relaxation: the full model is infeasible too
         return dataclasses.replace(first, seconds=time.perf_counter() - started), stages
 
@@ -249,6 +241,23 @@ def _trim_to_budget(model: pyo.ConcreteModel, d: ModelData, rounded: dict[tuple,
 def _subtree(d: ModelData, rounded: dict[tuple, int], key: tuple) -> list[tuple]:
     a, i, r, t = key
     return [k for k in rounded if k[0] == a and k[1] == i and k[3] >= t and d.history((k[2], k[3]))[t] == (r, t)]
+
+
+@contextlib.contextmanager
+def relaxed_domains(variables, push):
+    """Make integer ``variables`` continuous (binaries ``[0, 1]``, others ``≥ 0``, their bounds kept) and
+    push that to HiGHS with ``push``; put each one's domain back (and push it) on exit."""
+    variables = list(variables)
+    saved = [(v, v.domain) for v in variables]
+    try:
+        for v, domain in saved:
+            v.domain = pyo.UnitInterval if v.is_binary() else pyo.NonNegativeReals
+        push(variables)
+        yield
+    finally:
+        for v, domain in saved:
+            v.domain = domain
+        push(variables)
 
 
 @contextlib.contextmanager
