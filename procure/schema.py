@@ -25,7 +25,16 @@ Identifier = Annotated[
     Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
           description="Identifier: letters, digits, '_', '-', '.'."),
 ]
-NonNegative = Annotated[float, Field(ge=0)]
+LARGEST = 10**12
+"""Largest magnitude of any number in an instance or catalog (and, checked in :mod:`procure.validation`, of
+the model coefficients made of them: a block's capex, a lot's price, a demand after growth). No real figure
+in these units comes near it: Meta's whole 2026 fleet is ~2.4e6 H100e and a year's capex ~1e5 $M. Far above
+it the solver goes wrong without a word: HiGHS reads |x| ≥ 1e20 as infinite (a price of 1e300 then made
+buying free), and beside a coefficient of 1e16 every other cost is rounding error."""
+
+NonNegative = Annotated[float, Field(ge=0, le=LARGEST)]
+Count = Annotated[int, Field(ge=0, le=LARGEST)]
+Bounded = Annotated[float, Field(le=LARGEST)]  # a sign rule of its own lives in procure.validation
 Fraction = Annotated[float, Field(ge=0, le=1)]
 
 Steps = NonNegative | dict[Quarter, NonNegative]
@@ -79,7 +88,7 @@ class Accelerator(Strict):
     power_kw: NonNegative = Field(description="IT power per unit in kW, including its share of host and network.")
     price: PricePath | None = Field(default=None, description="Purchase price path; none = not for sale.")
     lifetime_quarters: int = Field(default=22, ge=1, le=80, description="Useful life in quarters.")
-    lot_size: int = Field(default=1, ge=1, description="Units per purchase lot (a rack or cluster).")
+    lot_size: int = Field(default=1, ge=1, le=LARGEST, description="Units per purchase lot (a rack or cluster).")
     supply_cap_units: Steps | None = Field(
         default=None, description="Most units the vendor can ship per quarter; none = no cap.")
     provenance: dict[str, Provenance] = Field(
@@ -115,7 +124,8 @@ class DemandSpec(Strict):
     series: list[NonNegative] | dict[Quarter, NonNegative] | None = Field(
         default=None, description="H100e per quarter: a list covering the horizon, or {quarter: H100e} steps.")
     base: NonNegative | None = Field(default=None, description="H100e in the first quarter of the horizon.")
-    growth: float | None = Field(default=None, gt=-1, description="Annual growth rate (1.0 = doubling yearly).")
+    growth: float | None = Field(default=None, gt=-1, le=LARGEST,
+                                 description="Annual growth rate (1.0 = doubling yearly).")
 
     @model_validator(mode="after")
     def _one_form(self) -> "DemandSpec":
@@ -148,12 +158,12 @@ class Scenario(Strict):
 class Expansion(Strict):
     """New power at a site, built in integer blocks."""
 
-    block_mw: float = Field(gt=0, description="MW at the meter per block.")
-    max_blocks: int = Field(ge=0, description="Most blocks that can ever be started at this site.")
-    lead_quarters: int = Field(ge=0, description="Quarters from start to power-on (grid + construction).")
+    block_mw: float = Field(gt=0, le=LARGEST, description="MW at the meter per block.")
+    max_blocks: Count = Field(description="Most blocks that can ever be started at this site.")
+    lead_quarters: Count = Field(description="Quarters from start to power-on (grid + construction).")
     capex_musd_per_mw: NonNegative = Field(description="Facility and power capex, $M per MW, paid at start.")
     earliest_start: Quarter | None = Field(default=None, description="First quarter a block can start.")
-    committed_starts: dict[Quarter, Annotated[int, Field(ge=0)]] = Field(
+    committed_starts: dict[Quarter, Count] = Field(
         default_factory=dict, description="Blocks already started (fixed), by start quarter.")
 
 
@@ -168,7 +178,7 @@ class Site(Strict):
     power_online_mw: Steps = Field(default=0.0, description="Power online without new blocks, MW (steps).")
     expansion: Expansion | None = Field(default=None, description="How new power can be added; none = no.")
     facility_life_quarters: int = Field(
-        default=80, ge=1, description="Depreciation life of new power blocks for residual value, quarters.")
+        default=80, ge=1, le=LARGEST, description="Depreciation life of new power blocks for residual value, quarters.")
 
 
 class Purchase(Strict):
@@ -178,7 +188,7 @@ class Purchase(Strict):
     first_quarter: Quarter | None = Field(default=None, description="Override of the catalog first quarter.")
     last_quarter: Quarter | None = Field(default=None, description="Override of the catalog last quarter.")
     supply_cap_units: Steps | None = Field(default=None, description="Override of the per-quarter supply cap.")
-    price_scale: float = Field(default=1.0, gt=0, description="Multiplier on the catalog price path.")
+    price_scale: float = Field(default=1.0, gt=0, le=LARGEST, description="Multiplier on the catalog price path.")
     sites: list[Identifier] | None = Field(default=None, description="Sites that may host it; none = all.")
 
 
@@ -197,7 +207,7 @@ class Provider(Strict):
 
 
 class LeaseTerm(Strict):
-    quarters: int = Field(ge=1, description="Contract length in quarters.")
+    quarters: int = Field(ge=1, le=LARGEST, description="Contract length in quarters.")
     price_usd_per_unit_hour: NonNegative = Field(description="$ per accelerator-hour for this term.")
 
 
@@ -212,7 +222,7 @@ class LeaseOffer(Strict):
     terms: list[LeaseTerm] = Field(min_length=1, description="Term options with their prices.")
     min_units: NonNegative = Field(default=0.0, description="Smallest commitment if signed, units.")
     max_units: NonNegative = Field(description="Largest commitment per signing, units.")
-    lot_size: int = Field(default=1, ge=1, description="Units per lot.")
+    lot_size: int = Field(default=1, ge=1, le=LARGEST, description="Units per lot.")
     take_or_pay: bool = Field(default=True, description="Paid whether used (true) or only for units used.")
 
     @model_validator(mode="after")
@@ -244,7 +254,7 @@ class Rental(Strict):
 
 
 class Policy(Strict):
-    capex_budget_musd_per_year: float | dict[str, NonNegative] | None = Field(
+    capex_budget_musd_per_year: Bounded | dict[str, NonNegative] | None = Field(
         default=None, description="Most capex (power blocks + purchases) per calendar year, $M; a number or "
                                   "{year: $M}; none = no budget.")
     max_vendor_share: dict[Identifier, Fraction] = Field(
@@ -252,7 +262,7 @@ class Policy(Strict):
     max_provider_share: dict[Identifier, Fraction] = Field(
         default_factory=dict, description="Largest share of served compute per cloud provider, each quarter.")
     min_owned_share: Fraction = Field(default=0.0, description="Smallest share of served compute from own sites.")
-    shortfall_penalty_usd_per_h100e_quarter: float | dict[Identifier, NonNegative] = Field(
+    shortfall_penalty_usd_per_h100e_quarter: Bounded | dict[Identifier, NonNegative] = Field(
         description="Cost of one H100e of unmet demand for one quarter, $; a number or {workload: $}.")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import re
 import tempfile
 from pathlib import Path
@@ -19,11 +20,12 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from procure.cli import EXIT_BAD_INPUT, EXIT_OK, app
+from procure.cli import EXIT_BAD_INPUT, EXIT_NO_PLAN, EXIT_OK, app
 from procure.validation import InstanceError, load_instance
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_PATH = ROOT / "instances" / "small.json"
+TINY_PATH = ROOT / "instances" / "tiny.json"
 CATALOG_PATH = ROOT / "models" / "accelerators.json"
 
 # (root), or key / [index] steps such as scenarios[1].demand.training.series.2026Q3
@@ -32,14 +34,15 @@ PROBLEM_LINE = re.compile(r"^\s*• (\S+?): ")
 
 WRONG_TYPES = ["text", 7, 2.5, True, None, [], {}, ["x", 1], {"k": "v"}]
 OUT_OF_RANGE = [-1, -0.5, 0, 1.5, 1e308, -1e308, 10**20, "12", "-1"]
+EXTREME = [0, 1e-9, 1e6, 1e9, 10**12, 1e12]  # in range, and far from any real figure
 UNKNOWN_IDS = ["no-such-id", "own", "base", "2099Q1", "1999Q4", ""]
 NEW_KEYS = ["no-such-id", "2099Q1", "x"]
 
 Path_ = tuple  # a path into the document: keys and list indices
 
 
-def seed() -> dict:
-    return json.loads(SEED_PATH.read_text(encoding="utf-8"))
+def seed(path: Path = SEED_PATH) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def paths(node: Any, prefix: Path_ = ()) -> list[Path_]:
@@ -66,14 +69,15 @@ def is_number(value: Any) -> bool:
 
 
 @st.composite
-def mutated_instances(draw) -> tuple[dict, list[str]]:
-    doc = seed()
+def mutated_instances(draw, source: Path = SEED_PATH, numbers: list = OUT_OF_RANGE,
+                      kinds: tuple = ("drop", "type", "range", "id", "rename")) -> tuple[dict, list[str]]:
+    doc = seed(source)
     applied: list[str] = []
     for _ in range(draw(st.integers(1, 3))):
         everywhere = paths(doc)
         if not everywhere:
             break
-        kind = draw(st.sampled_from(["drop", "type", "range", "id", "rename"]))
+        kind = draw(st.sampled_from(kinds))
         if kind == "range":
             candidates = [p for p in everywhere if is_number(get(doc, p))] or everywhere
         elif kind == "id":
@@ -89,7 +93,7 @@ def mutated_instances(draw) -> tuple[dict, list[str]]:
         elif kind == "type":
             parent[key] = copy.deepcopy(draw(st.sampled_from(WRONG_TYPES)))
         elif kind == "range":
-            parent[key] = draw(st.sampled_from(OUT_OF_RANGE))
+            parent[key] = draw(st.sampled_from(numbers))
         elif kind == "id":
             parent[key] = draw(st.sampled_from(UNKNOWN_IDS))
         elif isinstance(parent, dict):  # rename a key (workload ids in demand, vendors in policy, quarters ...)
@@ -138,3 +142,33 @@ def test_mutated_instance_is_reported_not_crashed(case):
                 assert not bad, f"{context}\nproblems without a JSON path: {bad}"
             else:
                 raise AssertionError(f"CLI exit 2 but load_instance accepted the file\n{context}")
+
+
+@settings(max_examples=120, deadline=None, database=None, derandomize=True,  # the same cases every run
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+@given(mutated_instances(TINY_PATH, EXTREME, kinds=("range", "range", "range", "drop")))
+def test_an_instance_that_validates_solves_to_a_finite_cost(case):
+    """What validation lets through, the model takes: ``solve`` ends with a plan (exit 0) at a finite cost
+    or with none (exit 1), never a traceback. Mostly numbers are mutated, to extreme values still in
+    range (up to 1e12). Before the 1e12 rules, a price of 1e300 "solved" to a cheaper optimum than the real one (HiGHS
+    reads 1e20 and up as infinite) and a demand growth of 1e12 over a long horizon overflowed."""
+    doc, applied = case
+    doc["catalogs"] = [str(CATALOG_PATH)]
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "mutated.json"
+        path.write_text(json.dumps(doc), encoding="utf-8")
+        try:
+            load_instance(path)
+        except InstanceError:
+            event("invalid")
+            return
+        result = CliRunner().invoke(app, ["solve", str(path), "--json", "--no-report", "--time-limit", "20",
+                                          "--out", str(Path(directory) / "out")])
+        event(f"exit {result.exit_code}")
+        context = f"mutations: {applied}\nexit {result.exit_code}, exception {result.exception!r}\n{result.output}"
+        assert result.exception is None or isinstance(result.exception, SystemExit), context
+        assert "Traceback" not in result.output, context
+        assert result.exit_code in (EXIT_OK, EXIT_NO_PLAN), context
+        if result.exit_code == EXIT_OK:
+            objective = json.loads(result.stdout)["objective"]
+            assert objective is not None and math.isfinite(objective) and abs(objective) < 1e20, context

@@ -591,3 +591,97 @@ def test_readme_example_instance_is_valid(root):
     text = "\n".join(line.split("  //", 1)[0] for line in block.splitlines())
     loaded = instance_from_dict(json.loads(text), base_dir=root / "instances")
     assert loaded.instance.name == "example"
+
+
+# ------------------------------------------------------------------------------------ magnitudes
+# Every number is at most 1e12 (schema.LARGEST), and so is every model coefficient made of several.
+# Before these rules, HiGHS read |x| ≥ 1e20 as infinite: a purchase price_scale of 1e300 made buying
+# free (small.json "solved" to 494.1 $M against its 1,359.5), and base × (1 + growth)^years overflowed
+# into a traceback.
+@pytest.mark.parametrize("path", [
+    "sites[0].electricity_usd_per_mwh", "sites[0].fixed_opex_musd_per_mw_year", "sites[0].power_online_mw",
+    "sites[0].expansion.block_mw", "sites[0].expansion.max_blocks", "sites[0].expansion.committed_starts.2026Q1",
+    "sites[0].facility_life_quarters", "purchases[0].price_scale", "rentals[0].price_usd_per_unit_hour",
+    "lease_offers[0].lot_size", "lease_offers[0].terms[0].quarters", "existing_contracts[0].units",
+    "scenarios[0].demand.training.base", "scenarios[0].demand.training.growth",
+    "scenarios[0].demand.inference.series[0]", "policy.capex_budget_musd_per_year.2026",
+])
+def test_a_number_above_1e12_is_rejected(tmp_path, path):
+    assert_problem(problems_of(tmp_path, edited(("set", path, 10**13))), path, "less than or equal to 1000000000000")
+
+
+@pytest.mark.parametrize("path", ["policy.capex_budget_musd_per_year",
+                                  "policy.shortfall_penalty_usd_per_h100e_quarter"])
+def test_a_policy_number_above_1e12_is_rejected(tmp_path, path):
+    assert_problem(problems_of(tmp_path, edited(("set", path, 1e300))), path, "less than or equal to 1000000000000")
+
+
+def test_a_catalog_number_above_1e12_is_rejected(tmp_path):
+    problems = problems_of(tmp_path, make_instance(), catalog_with(("set", "accelerators[0].lot_size", 10**13)))
+    assert_problem(problems, "catalog.json:accelerators[0].lot_size", "less than or equal to 1000000000000")
+
+
+def test_1e12_itself_is_accepted(tmp_path):
+    load_instance(write(tmp_path, edited(("set", "rentals[0].price_usd_per_unit_hour", 1e12),
+                                         ("set", "sites[0].expansion.max_blocks", 10**12))))
+
+
+DERIVED = "the model takes at most 1e12"
+MAGNITUDE_CASES = [
+    # 100 H100e × (1 + 1e6)^(7 quarters / 4 = 1.75 years) = 100 × 1e10.5 ≈ 3.16e12 > 1e12; growth 1e5: 5.6e10, fine
+    pytest.param([("set", "scenarios[0].demand.training.growth", 1e6)], "scenarios[0].demand.training.growth",
+                 "demand in 2027Q4 would be 3.16e+12 H100e", id="demand-growth"),
+    # 1e9 MW × 1e4 $M/MW = 1e13 $M a block
+    pytest.param([("set", "sites[0].expansion.block_mw", 1e9), ("set", "sites[0].expansion.capex_musd_per_mw", 1e4)],
+                 "sites[0].expansion", "a block's capex would be 1e+13 $M", id="block-capex"),
+    # 30 k$ × 1e12 (price_scale) × 8 units a lot / 1000 = 2.4e11 $M: fine (too much: next test)
+    pytest.param([("set", "purchases[0].price_scale", 1e12)], None, None, id="lot-price-within"),
+    # 1e12 $/MWh × 1.4 kW × PUE 1.1 × 2,190 h / 1e9 = 3.37e6 $M: fine (the largest kW here is 1.4)
+    pytest.param([("set", "sites[0].electricity_usd_per_mwh", 1e12)], None, None, id="electricity-within"),
+    # 1e9 $/h × 8 units × 2,190 h / 1e6 = 1.75e7 $M a lot-quarter: fine; a lot of 1e12 units: 2.19e18 $M
+    pytest.param([("set", "lease_offers[0].terms[0].price_usd_per_unit_hour", 1e9),
+                  ("set", "lease_offers[0].lot_size", 10**12), ("set", "lease_offers[0].max_units", 1e12)],
+                 "lease_offers[0]", "a lot's lease per quarter would be 2.19e+18 $M", id="lease-lot"),
+    # 1e9 $/h × 1e12 units × 2,190 h / 1e6 = 2.19e18 $M a quarter
+    pytest.param([("set", "existing_contracts[0].price_usd_per_unit_hour", 1e9),
+                  ("set", "existing_contracts[0].units", 1e12)],
+                 "existing_contracts[0]", "the contract's payment per quarter would be 2.19e+18 $M", id="contract"),
+]
+
+
+@pytest.mark.parametrize(("edits", "path", "fragment"), MAGNITUDE_CASES)
+def test_model_coefficients_above_1e12_are_rejected(tmp_path, edits, path, fragment):
+    if path is None:
+        load_instance(write(tmp_path, edited(*edits)))
+    else:
+        assert_problem(problems_of(tmp_path, edited(*edits)), path, fragment)
+        assert_problem(problems_of(tmp_path, edited(*edits)), path, DERIVED)
+
+
+def test_a_lot_price_above_1e12_names_the_purchase(tmp_path):
+    # 30 k$ × 1e12 (price_scale) × 1e6 units a lot / 1000 = 3e16 $M
+    problems = problems_of(tmp_path, edited(("set", "purchases[0].price_scale", 1e12)),
+                           catalog_with(("set", "accelerators[0].lot_size", 10**6)))
+    assert_problem(problems, "purchases[0]", "a lot's price would be 3e+16 $M")
+
+
+def test_growth_that_would_overflow_is_reported_not_raised(tmp_path):
+    # 100 × (1 + 1e12)^(200 quarters / 4 = 49.75 years) = 1e599: a float overflow when the data is built
+    problems = problems_of(tmp_path, edited(("set", "horizon.last_quarter", "2075Q4"),
+                                            ("set", "scenarios[0].demand.training.growth", 1e12),
+                                            ("set", "scenarios[0].demand.inference", {"base": 50.0, "growth": 0.0})))
+    assert_problem(problems, "scenarios[0].demand.training.growth", "would be 1e599 H100e")
+
+
+def test_fixed_opex_on_a_large_power_step_is_rejected(tmp_path):
+    # 1e12 $M/MW-year / 4 × 1e12 MW online = 2.5e23 $M a quarter. Found by the solve fuzz test: tiny.json
+    # with both numbers at 1e12 "solved" to 1e21 $M, where the cost is 1e24.
+    problems = problems_of(tmp_path, edited(("set", "sites[0].fixed_opex_musd_per_mw_year", 1e12),
+                                            ("set", "sites[0].power_online_mw", 1e12)))
+    assert_problem(problems, "sites[0].fixed_opex_musd_per_mw_year",
+                   "the fixed opex of a power step or block per quarter would be 2.5e+23 $M")
+    # per block: 1e8 / 4 × 1e9 MW a block = 2.5e16 $M
+    problems = problems_of(tmp_path, edited(("set", "sites[0].fixed_opex_musd_per_mw_year", 1e8),
+                                            ("set", "sites[0].expansion.block_mw", 1e9),
+                                            ("set", "sites[0].expansion.capex_musd_per_mw", 0.0)))
+    assert_problem(problems, "sites[0].fixed_opex_musd_per_mw_year", "would be 2.5e+16 $M")
