@@ -170,6 +170,7 @@ def run_highs_alone(mps: str, time_limit: float, gap: float, threads: int | None
 
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
+    threads = SolveOptions(threads=threads).threads  # capped to the machine's, as procure's solves are
     if threads:
         h.setOptionValue("threads", int(threads))
     for key, value in highs_options(SolveOptions(threads=threads)).items():

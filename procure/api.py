@@ -144,7 +144,7 @@ def solve(source: str | Path | dict | LoadedInstance, *, solver: str = "highs", 
         "size": model_size(model),
         "scenarios": {s: data.probability[s] for s in data.SCENARIOS},
         "quarters": [data.QUARTERS[0], data.QUARTERS[-1]],
-        "options": {"time_limit": time_limit, "gap": gap, "threads": threads, "strategy": strategy},
+        "options": {"time_limit": time_limit, "gap": gap, "threads": options.threads, "strategy": strategy},
         "strategy": "staged" if staged else "direct",
         "interrupted": interrupted,
     }

@@ -98,7 +98,8 @@ def solve(
         DEFAULT_TIME_LIMIT, "--time-limit", min=0,
         help="Seconds before the solver stops and returns its best plan with bound and gap; 0 = no limit."),
     gap: float = typer.Option(1e-4, "--gap", min=0, help="Relative MIP gap to stop at."),
-    threads: Optional[int] = typer.Option(None, "--threads", min=1, help="Solver threads."),
+    threads: Optional[int] = typer.Option(None, "--threads", min=1,
+                                          help="Solver threads (more than the machine has are capped to it)."),
     as_json: bool = typer.Option(False, "--json", help="Print summary.json to stdout instead of tables."),
     lp_relaxation: bool = typer.Option(False, "--lp-relaxation", help="Also solve the LP relaxation, report its gap."),
     strategy: str = typer.Option(

@@ -46,9 +46,20 @@ class SolveOptions:
     solver: str = "highs"
     time_limit: float | None = None   # seconds
     gap: float = 1e-4                 # relative MIP gap
-    threads: int | None = None
+    threads: int | None = None        # at most the machine's hardware threads (more are capped to them)
     tee: bool = False
     solver_options: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        # More threads than the machine has cannot help, and HiGHS aborts the whole process (SIGABRT, no
+        # plan, no message) when it cannot start them: --threads 100000 did on a 2-core machine
+        if self.threads is not None and self.threads > machine_threads():
+            object.__setattr__(self, "threads", machine_threads())
+
+
+def machine_threads() -> int:
+    """Hardware threads of this machine (``os.cpu_count()``, 1 when unknown)."""
+    return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
@@ -242,7 +253,7 @@ def highs_options(options: SolveOptions) -> dict:
 
 def highs_thread_count(threads: int | None) -> int:
     """The threads a HiGHS run will use: ``threads``, or HiGHS's default of half the machine's."""
-    return threads if threads else max((os.cpu_count() or 1) // 2, 1)
+    return threads if threads else max(machine_threads() // 2, 1)
 
 
 _scheduler = threading.local()  # the ``threads`` this thread's HiGHS task scheduler was started with

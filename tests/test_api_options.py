@@ -109,3 +109,13 @@ def test_more_than_one_thread_turns_on_highs_parallel_tree_search(root):
         assert session.solve(SolveOptions(threads=threads)).status == "optimal"
         seen.append(session.highs.getOptionValue("parallel")[1])  # (status, value)
     assert seen == ["on", "choose"]
+
+
+def test_threads_above_the_machines_are_capped_to_them():
+    import os
+
+    from procure.solve import SolveOptions, machine_threads
+
+    assert machine_threads() == (os.cpu_count() or 1)
+    assert SolveOptions(threads=100_000).threads == machine_threads()
+    assert SolveOptions(threads=1).threads == 1 and SolveOptions().threads is None
