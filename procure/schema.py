@@ -28,9 +28,10 @@ Identifier = Annotated[
 LARGEST = 10**12
 """Largest magnitude of any number in an instance or catalog (and, checked in :mod:`procure.validation`, of
 the model coefficients made of them: a block's capex, a lot's price, a demand after growth). No real figure
-in these units comes near it: Meta's whole 2026 fleet is ~2.4e6 H100e and a year's capex ~1e5 $M. Far above
-it the solver goes wrong without a word: HiGHS reads |x| ≥ 1e20 as infinite (a price of 1e300 then made
-buying free), and beside a coefficient of 1e16 every other cost is rounding error."""
+in these units comes near it (meta.json estimates Meta's 2026 fleet at ~2.4e6 H100e and budgets ~1e5 $M of
+capex a year). Far above it the solver goes wrong without a word: HiGHS reads |x| ≥ 1e20 as infinite
+(small.json with a price_scale of 1e300 "solved" to 494.1 $M, below its real optimum of 1,359.5), and
+beside a coefficient of 1e16 every other cost is rounding error."""
 
 NonNegative = Annotated[float, Field(ge=0, le=LARGEST)]
 Count = Annotated[int, Field(ge=0, le=LARGEST)]
