@@ -21,7 +21,7 @@ def quarter_ordinal(quarter: str) -> int:
 
 
 def quarter_name(ordinal: int) -> str:
-    return f"{ordinal // 4}Q{ordinal % 4 + 1}"
+    return f"{ordinal // 4:04d}Q{ordinal % 4 + 1}"  # four digits, as QUARTER_PATTERN and quarter_year read
 
 
 def quarter_range(first: str, last: str) -> list[str]:

@@ -51,15 +51,18 @@ class SolveOptions:
     solver_options: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        # More threads than the machine has cannot help, and HiGHS aborts the whole process (SIGABRT, no
-        # plan, no message) when it cannot start them: --threads 100000 did on a 2-core machine
-        if self.threads is not None and self.threads > machine_threads():
-            object.__setattr__(self, "threads", machine_threads())
+        object.__setattr__(self, "threads", capped_threads(self.threads))
 
 
 def machine_threads() -> int:
     """Hardware threads of this machine (``os.cpu_count()``, 1 when unknown)."""
     return os.cpu_count() or 1
+
+
+def capped_threads(threads: int | None) -> int | None:
+    """``threads``, at most :func:`machine_threads`. More cannot help, and HiGHS aborts the whole process
+    (SIGABRT, no plan, no message) when it cannot start them: ``--threads 100000`` did on a 2-core machine."""
+    return None if threads is None else min(threads, machine_threads())
 
 
 @dataclass(frozen=True)

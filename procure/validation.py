@@ -445,13 +445,19 @@ class _Checker:
                                             "(all its demand would be shortfall)", w.id)
 
     def check_magnitudes(self) -> None:
-        """The model's coefficients are products of inputs; each must stay within :data:`LARGEST` in its
-        unit, as every input does (see there why). Only the products that can pass it are checked: the others
-        multiply a number by at most ~1e4 (hours, PUE) or divide it."""
+        """The model's coefficients and constants are products of inputs; each must stay within
+        :data:`LARGEST` in its unit, as every input does (see there why). Only the products that can pass it
+        are checked: the others multiply a number by at most ~1e4 (hours, PUE) or divide it. Where a product
+        depends on the quarter, its largest value is taken (the highest step of a price path, the most power
+        of any accelerator in the instance), so a check can only err on the strict side."""
         def over(path: str, what: str, log10_value: float, unit: str, formula: str) -> None:
-            if log10_value > math.log10(LARGEST):
-                shown = f"{10 ** log10_value:.3g}" if log10_value < 300 else f"1e{log10_value:.0f}"
-                self.add(path, f"{what} would be {shown} {unit} ({formula}); the model takes at most 1e12")
+            if log10_value <= math.log10(LARGEST) + 1e-12:  # (a sum of logs is off by ~1e-15: 1e6 × 1e6 passes)
+                return
+            shown = f"1e{log10_value:.0f}"
+            for digits in range(3, 16):  # enough digits to show it above 1e12 (1.0000038e+12, not 1e+12)
+                if log10_value >= 300 or float(shown := f"{10 ** log10_value:.{digits}g}") > LARGEST:
+                    break
+            self.add(path, f"{what} would be {shown} {unit} ({formula}); the model takes at most 1e12")
 
         def log10(*factors: float) -> float:  # of a product, without overflow; -inf when a factor is 0
             return math.fsum(math.log10(f) if f > 0 else -math.inf for f in factors)
@@ -460,20 +466,31 @@ class _Checker:
         for k, s in enumerate(self.inst.scenarios):
             for w, spec in s.demand.items():
                 if spec.base is not None and spec.growth is not None and spec.growth > 0:
-                    over(f"scenarios[{k}].demand.{w}.growth", f"demand in {self.inst.horizon.last_quarter}",
+                    where = f"scenarios[{k}].demand.{w}.growth"
+                    # the growth factor alone too: it is computed before base multiplies it (base may be 0)
+                    over(where, "the growth factor over the horizon", years * math.log10(1.0 + spec.growth), "×",
+                         f"(1 + growth)^{years:g} years")
+                    over(where, f"demand in {self.inst.horizon.last_quarter}",
                          log10(spec.base) + years * math.log10(1.0 + spec.growth), "H100e",
                          f"base × (1 + growth)^{years:g} years")
         kw = max((self.accelerators[a].power_kw for a in self._used_accelerators() if a in self.accelerators),
                  default=0.0)
         for k, site in enumerate(self.inst.sites):
-            if site.expansion is not None:
-                over(f"sites[{k}].expansion", "a block's capex", log10(site.expansion.block_mw,
-                     site.expansion.capex_musd_per_mw), "$M", "block_mw × capex_musd_per_mw")
+            exp = site.expansion
+            committed = sum(exp.committed_starts.values()) if exp else 0
+            if exp is not None:
+                over(f"sites[{k}].expansion", "a block's capex", log10(exp.block_mw, exp.capex_musd_per_mw), "$M",
+                     "block_mw × capex_musd_per_mw")
+                over(f"sites[{k}].expansion.committed_starts", "the committed blocks' power",
+                     log10(exp.block_mw, committed), "MW", "block_mw × committed blocks")
+                over(f"sites[{k}].expansion.committed_starts", "the committed blocks' capex",
+                     log10(exp.block_mw, exp.capex_musd_per_mw, committed), "$M",
+                     "block_mw × capex_musd_per_mw × committed blocks")
             steps = site.power_online_mw.values() if isinstance(site.power_online_mw, dict) else [site.power_online_mw]
-            mw = max([*steps, site.expansion.block_mw if site.expansion else 0.0])
-            over(f"sites[{k}].fixed_opex_musd_per_mw_year", "the fixed opex of a power step or block per quarter",
-                 log10(site.fixed_opex_musd_per_mw_year / 4, mw), "$M",
-                 "fixed_opex_musd_per_mw_year / 4 × the largest of power_online_mw and block_mw")
+            mw = max([*steps, 0.0]) + (exp.block_mw * committed if exp else 0.0)  # MW online without new blocks
+            over(f"sites[{k}].fixed_opex_musd_per_mw_year", "the fixed opex per quarter of the power online",
+                 log10(site.fixed_opex_musd_per_mw_year / 4, max(mw, exp.block_mw if exp else 0.0)), "$M",
+                 "fixed_opex_musd_per_mw_year / 4 × the most MW online without new blocks, or one block's")
             over(f"sites[{k}].electricity_usd_per_mwh", "a unit's electricity per quarter",
                  log10(site.electricity_usd_per_mwh, kw, site.pue, HOURS_PER_QUARTER, 1e-9), "$M",
                  "$/MWh × kW × PUE × 2,190 h")
@@ -483,14 +500,16 @@ class _Checker:
                 kusd = max(acc.price.by_quarter.values()) if acc.price.by_quarter else acc.price.initial_kusd
                 over(f"purchases[{k}]", "a lot's price", log10(kusd, p.price_scale, acc.lot_size, 1e-3), "$M",
                      "catalog k$ per unit × price_scale × lot_size")
-        for k, o in enumerate(self.inst.lease_offers):
-            price = max(t.price_usd_per_unit_hour for t in o.terms)
-            over(f"lease_offers[{k}]", "a lot's lease per quarter", log10(price, o.lot_size, HOURS_PER_QUARTER, 1e-6),
-                 "$M", "$/unit-hour × lot_size × 2,190 h")
+        for k, o in enumerate(self.inst.lease_offers):  # pay-per-use pays units used: price × 2,190 h at most
+            if o.take_or_pay:
+                price = max(t.price_usd_per_unit_hour for t in o.terms)
+                over(f"lease_offers[{k}]", "a lot's lease per quarter",
+                     log10(price, o.lot_size, HOURS_PER_QUARTER, 1e-6), "$M", "$/unit-hour × lot_size × 2,190 h")
         for k, c in enumerate(self.inst.existing_contracts):
-            over(f"existing_contracts[{k}]", "the contract's payment per quarter",
-                 log10(c.price_usd_per_unit_hour, c.units, HOURS_PER_QUARTER, 1e-6), "$M",
-                 "$/unit-hour × units × 2,190 h")
+            if c.take_or_pay:
+                over(f"existing_contracts[{k}]", "the contract's payment per quarter",
+                     log10(c.price_usd_per_unit_hour, c.units, HOURS_PER_QUARTER, 1e-6), "$M",
+                     "$/unit-hour × units × 2,190 h")
 
     def check_provenance(self) -> None:
         raw = self.inst.model_dump(mode="json")

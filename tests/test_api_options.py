@@ -92,14 +92,18 @@ def test_plan_write_through_a_symbolic_link_replaces_its_target(root, tmp_path):
     assert not [p for p in tmp_path.rglob(".*old-*")]  # nothing left beside them
 
 
-def test_more_than_one_thread_turns_on_highs_parallel_tree_search(root):
+def test_more_than_one_thread_turns_on_highs_parallel_tree_search(root, monkeypatch):
     # HiGHS 1.15 searches the tree on one thread unless ``parallel`` is "on", whatever ``threads`` says; and
     # options stay set on a HiGHS object between solves, so a 1-thread re-solve must set it back.
     from procure.api import load
     from procure.data import build_data
     from procure.model import build_model
+    import importlib
+
     from procure.solve import HighsSession, SolveOptions, highs_options
 
+    solve_module = importlib.import_module("procure.solve")  # (procure.solve is also the API's function)
+    monkeypatch.setattr(solve_module, "machine_threads", lambda: 2)  # so that 2 threads stay 2 on any machine
     assert highs_options(SolveOptions(threads=2))["parallel"] == "on"
     assert highs_options(SolveOptions(threads=1))["parallel"] == "choose"
     assert highs_options(SolveOptions(threads=2, solver_options={"parallel": "off"}))["parallel"] == "off"

@@ -149,9 +149,11 @@ def test_mutated_instance_is_reported_not_crashed(case):
 @given(mutated_instances(TINY_PATH, EXTREME, kinds=("range", "range", "range", "drop")))
 def test_an_instance_that_validates_solves_to_a_finite_cost(case):
     """What validation lets through, the model takes: ``solve`` ends with a plan (exit 0) at a finite cost
-    or with none (exit 1), never a traceback. Mostly numbers are mutated, to extreme values still in
-    range (up to 1e12). Before the 1e12 rules, a price of 1e300 "solved" to a cheaper optimum than the real one (HiGHS
-    reads 1e20 and up as infinite) and a demand growth of 1e12 over a long horizon overflowed."""
+    below HiGHS's infinity (1e20) or with none (exit 1), never a traceback. Mostly numbers are mutated, to
+    extreme values still in range (up to 1e12; values above are tests/test_validation.py's). On tiny.json
+    (4 quarters) no in-range objective reaches 1e20: the largest terms are a demand of 1e12 H100e at a
+    penalty of 1e12 $ (1e18 $M a quarter) and 1e12 rented units at 1e12 $/h (2.2e18 $M). This test found
+    the fixed-opex rule: 1e9 $M/MW-year on 1e12 MW "solved" to 1e21 $M."""
     doc, applied = case
     doc["catalogs"] = [str(CATALOG_PATH)]
     with tempfile.TemporaryDirectory() as directory:

@@ -666,7 +666,7 @@ def test_a_lot_price_above_1e12_names_the_purchase(tmp_path):
 
 
 def test_growth_that_would_overflow_is_reported_not_raised(tmp_path):
-    # 100 × (1 + 1e12)^(200 quarters / 4 = 49.75 years) = 1e599: a float overflow when the data is built
+    # 100 × (1 + 1e12)^((200 − 1) quarters / 4 = 49.75 years) = 1e599: a float overflow when the data is built
     problems = problems_of(tmp_path, edited(("set", "horizon.last_quarter", "2075Q4"),
                                             ("set", "scenarios[0].demand.training.growth", 1e12),
                                             ("set", "scenarios[0].demand.inference", {"base": 50.0, "growth": 0.0})))
@@ -675,13 +675,87 @@ def test_growth_that_would_overflow_is_reported_not_raised(tmp_path):
 
 def test_fixed_opex_on_a_large_power_step_is_rejected(tmp_path):
     # 1e12 $M/MW-year / 4 × 1e12 MW online = 2.5e23 $M a quarter. Found by the solve fuzz test: tiny.json
-    # with both numbers at 1e12 "solved" to 1e21 $M, where the cost is 1e24.
+    # with 1e9 $M/MW-year and 1e12 MW "solved" to 1e21 $M (1e9 / 4 × 1e12 × 4 quarters), beyond HiGHS's
+    # infinity of 1e20, with every other cost (26 $M in all) far below its gap
     problems = problems_of(tmp_path, edited(("set", "sites[0].fixed_opex_musd_per_mw_year", 1e12),
                                             ("set", "sites[0].power_online_mw", 1e12)))
     assert_problem(problems, "sites[0].fixed_opex_musd_per_mw_year",
-                   "the fixed opex of a power step or block per quarter would be 2.5e+23 $M")
+                   "the fixed opex per quarter of the power online would be 2.5e+23 $M")
     # per block: 1e8 / 4 × 1e9 MW a block = 2.5e16 $M
     problems = problems_of(tmp_path, edited(("set", "sites[0].fixed_opex_musd_per_mw_year", 1e8),
                                             ("set", "sites[0].expansion.block_mw", 1e9),
                                             ("set", "sites[0].expansion.capex_musd_per_mw", 0.0)))
     assert_problem(problems, "sites[0].fixed_opex_musd_per_mw_year", "would be 2.5e+16 $M")
+
+
+def test_committed_blocks_are_checked_as_a_whole(tmp_path):
+    # one block is 1 MW × 1e6 $M/MW = 1e6 $M (fine), but 1e9 committed blocks are 1e15 $M of capex paid at
+    # the start (a constant of the objective and of the budget row) and 1e9 MW online: a wrong "optimal"
+    # plan before this rule (a budget row read as infinite: 4 demand rows and the budget violated)
+    problems = problems_of(tmp_path, edited(("set", "sites[0].expansion.capex_musd_per_mw", 1e6),
+                                            ("set", "sites[0].expansion.max_blocks", 10**12),
+                                            ("set", "sites[0].expansion.committed_starts", {"2026Q1": 10**9})))
+    assert_problem(problems, "sites[0].expansion.committed_starts", "the committed blocks' capex would be 1e+15 $M")
+    # 1e7 MW a block × 1e6 committed = 1e13 MW online
+    problems = problems_of(tmp_path, edited(("set", "sites[0].expansion.block_mw", 1e7),
+                                            ("set", "sites[0].expansion.capex_musd_per_mw", 0.0),
+                                            ("set", "sites[0].expansion.max_blocks", 10**6),
+                                            ("set", "sites[0].expansion.committed_starts", {"2026Q1": 10**6})))
+    assert_problem(problems, "sites[0].expansion.committed_starts", "the committed blocks' power would be 1e+13 MW")
+
+
+def test_a_growth_factor_above_1e12_is_rejected_even_on_a_zero_base(tmp_path):
+    # base 0 makes the demand 0, but the factor (1 + 1e12)^(103 / 4 = 25.75 years) = 1e309 overflowed first
+    problems = problems_of(tmp_path, edited(("set", "horizon.last_quarter", "2051Q4"),
+                                            ("set", "scenarios[0].demand.training", {"base": 0.0, "growth": 1e12}),
+                                            ("set", "scenarios[0].demand.inference", {"base": 50.0, "growth": 0.0})))
+    assert_problem(problems, "scenarios[0].demand.training.growth",
+                   "the growth factor over the horizon would be 1e309 ×")
+
+
+def test_electricity_of_a_power_hungry_unit_is_rejected(tmp_path):
+    # 1e12 $/MWh × 1e6 kW (the catalog's h100, edited) × PUE 1.1 × 2,190 h / 1e9 = 2.41e12 $M a unit-quarter
+    problems = problems_of(tmp_path, edited(("set", "sites[0].electricity_usd_per_mwh", 1e12)),
+                           catalog_with(("set", "accelerators[0].power_kw", 1e6)))
+    assert_problem(problems, "sites[0].electricity_usd_per_mwh", "a unit's electricity per quarter would be 2.41e+12 $M")
+
+
+def test_a_lot_price_from_a_price_path_step_is_checked(tmp_path):
+    # the highest step, 1e12 k$ × price_scale 1 × 8 units a lot / 1000 = 8e9 $M: fine; × price_scale 1000: 8e12
+    catalog = catalog_with(("set", "accelerators[0].price", {"initial_kusd": 30.0,
+                                                             "by_quarter": {"2026Q1": 30.0, "2027Q1": 1e12}}))
+    load_instance(write(tmp_path, make_instance(), catalog))
+    problems = problems_of(tmp_path, edited(("set", "purchases[0].price_scale", 1000)), catalog)
+    assert_problem(problems, "purchases[0]", "a lot's price would be 8e+12 $M")
+
+
+def test_pay_per_use_leases_and_contracts_are_not_priced_by_the_lot(tmp_path):
+    # a pay-per-use lease pays the units it uses (a coefficient of 1e9 $/h × 2,190 h / 1e6 = 2.19e6 $M per
+    # unit), not whole lots; a pay-per-use contract has no constant payment
+    load_instance(write(tmp_path, edited(
+        ("set", "lease_offers[0].take_or_pay", False), ("set", "lease_offers[0].terms", [
+            {"quarters": 4, "price_usd_per_unit_hour": 1e9}]),
+        ("set", "lease_offers[0].lot_size", 10**12), ("set", "lease_offers[0].max_units", 1e12),
+        ("set", "existing_contracts[0].take_or_pay", False),
+        ("set", "existing_contracts[0].price_usd_per_unit_hour", 1e9),
+        ("set", "existing_contracts[0].units", 1e12))))
+
+
+def test_quarter_names_have_four_digit_years():
+    from procure.quarters import quarter_name, quarter_ordinal, quarter_year
+
+    # "999Q4" (no padding) broke quarter_year, which reads four characters, under a dict budget
+    assert quarter_name(quarter_ordinal("0999Q4")) == "0999Q4" and quarter_year("0999Q4") == 999
+
+
+def test_a_product_just_above_1e12_shows_enough_digits_and_one_at_1e12_passes(tmp_path):
+    # 4e6 $M/MW-year / 4 × (3.84 MW + one committed block of 1e6 MW) = 1.00000384e12 $M
+    edits = [("set", "sites[0].power_online_mw", 3.84), ("set", "sites[0].expansion.block_mw", 1e6),
+             ("set", "sites[0].expansion.capex_musd_per_mw", 0.0),
+             ("set", "sites[0].expansion.committed_starts", {"2026Q1": 1})]
+    problems = problems_of(tmp_path, edited(*edits, ("set", "sites[0].fixed_opex_musd_per_mw_year", 4e6)))
+    assert_problem(problems, "sites[0].fixed_opex_musd_per_mw_year", "would be 1.000004e+12 $M")
+    # 1e6 MW a block × 1e6 $M/MW = 1e12 $M exactly: accepted
+    load_instance(write(tmp_path, edited(("set", "sites[0].expansion.block_mw", 1e6),
+                                         ("set", "sites[0].expansion.capex_musd_per_mw", 1e6),
+                                         ("set", "sites[0].expansion.committed_starts", {}))))
