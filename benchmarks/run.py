@@ -219,7 +219,8 @@ def measure(instance: str, solver: str, time_limit: float, gap: float, threads: 
     common = ["--time-limit", str(time_limit), "--gap", str(gap)] + (["--threads", str(threads)] if threads else [])
     timeout = 3 * time_limit + 600
     row = {"date": date or dt.date.today().isoformat(), "instance": instance, "solver": solver,
-           "time_limit": time_limit, "gap_target": gap, "threads": capped_threads(threads), "loadavg": round(os.getloadavg()[0], 2)}
+           "time_limit": time_limit, "gap_target": gap, "threads": capped_threads(threads),
+           "loadavg": round(os.getloadavg()[0], 2)}
     ok, note = solver_available(solver)
     if not ok:
         row.update(status="skipped", note=note)

@@ -717,7 +717,8 @@ def test_electricity_of_a_power_hungry_unit_is_rejected(tmp_path):
     # 1e12 $/MWh × 1e6 kW (the catalog's h100, edited) × PUE 1.1 × 2,190 h / 1e9 = 2.41e12 $M a unit-quarter
     problems = problems_of(tmp_path, edited(("set", "sites[0].electricity_usd_per_mwh", 1e12)),
                            catalog_with(("set", "accelerators[0].power_kw", 1e6)))
-    assert_problem(problems, "sites[0].electricity_usd_per_mwh", "a unit's electricity per quarter would be 2.41e+12 $M")
+    assert_problem(problems, "sites[0].electricity_usd_per_mwh",
+                   "a unit's electricity per quarter would be 2.41e+12 $M")
 
 
 def test_a_lot_price_from_a_price_path_step_is_checked(tmp_path):
