@@ -153,7 +153,7 @@ def test_an_instance_that_validates_solves_to_a_finite_cost(case):
     extreme values still in range (up to 1e12; values above are tests/test_validation.py's). On tiny.json
     (4 quarters) no in-range objective reaches 1e20: the largest terms are a demand of 1e12 H100e at a
     penalty of 1e12 $ (1e18 $M a quarter) and 1e12 rented units at 1e12 $/h (2.2e18 $M). This test found
-    the fixed-opex rule: 1e9 $M/MW-year on 1e12 MW "solved" to 1e21 $M."""
+    the fixed-opex rule: fixed opex and power online at 1e9 and 1e12 "solved" to 1e21 $M."""
     doc, applied = case
     doc["catalogs"] = [str(CATALOG_PATH)]
     with tempfile.TemporaryDirectory() as directory:

@@ -675,8 +675,8 @@ def test_growth_that_would_overflow_is_reported_not_raised(tmp_path):
 
 def test_fixed_opex_on_a_large_power_step_is_rejected(tmp_path):
     # 1e12 $M/MW-year / 4 × 1e12 MW online = 2.5e23 $M a quarter. Found by the solve fuzz test: tiny.json
-    # with 1e9 $M/MW-year and 1e12 MW "solved" to 1e21 $M (1e9 / 4 × 1e12 × 4 quarters), beyond HiGHS's
-    # infinity of 1e20, with every other cost (26 $M in all) far below its gap
+    # with its fixed opex ($M/MW-year) and power online (MW) at 1e9 and 1e12 "solved" to 1e21 $M
+    # (1e9 × 1e12 / 4 × 4 quarters), beyond HiGHS's infinity of 1e20, every other cost (26 $M in all) below its gap
     problems = problems_of(tmp_path, edited(("set", "sites[0].fixed_opex_musd_per_mw_year", 1e12),
                                             ("set", "sites[0].power_online_mw", 1e12)))
     assert_problem(problems, "sites[0].fixed_opex_musd_per_mw_year",
