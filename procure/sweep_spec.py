@@ -71,6 +71,12 @@ OUT_COLUMNS = ("status", "error", "objective", "bound", "gap", "seconds", "solve
 # columns every results row has; parameter names may not take them
 RESERVED_COLUMNS = ("point", "varied", *OUT_COLUMNS)
 _FORBIDDEN_PATHS = ("horizon.first_quarter", "horizon.last_quarter", "name", "catalogs")
+MAX_VALUES = 100_000
+"""Most values one parameter's ``range`` may give (a ``num`` is held to it by the schema)."""
+MAX_POINTS = 1_000_000
+"""Most points a sweep may have, as ``samples`` of a Latin hypercube. Points are listed before any is
+solved, so a grid of 1e15 points would exhaust memory before the first solve; a million solves of even
+the tiny instance take days."""
 
 
 # ----------------------------------------------------------------------------------------------- schema
@@ -80,12 +86,17 @@ class Range(Strict):
     start: float
     stop: float
     step: float | None = Field(default=None, gt=0, description="Spacing; the last value is ≤ stop.")
-    num: int | None = Field(default=None, ge=1, le=100000, description="How many values (linspace).")
+    num: int | None = Field(default=None, ge=1, le=MAX_VALUES, description="How many values (linspace).")
 
     @model_validator(mode="after")
     def _one_of(self) -> "Range":
         if (self.step is None) == (self.num is None):
             raise ValueError("give either 'step' or 'num'")
+        if self.step is not None:
+            count = (self.stop - self.start) / self.step + 1  # inf when the span overflows
+            if not count <= MAX_VALUES:  # unchecked, 2e9 values ended in a MemoryError traceback (4 GB limit)
+                shown = f"{math.floor(count):,}" if math.isfinite(count) else "over 1e308"
+                raise ValueError(f"gives {shown} values; at most {MAX_VALUES:,} (a larger 'step', or 'num')")
         return self
 
     def values(self) -> list[float]:
@@ -174,7 +185,7 @@ class SweepSpec(Strict):
     design: Literal["grid", "one_at_a_time", "lhs", "zip"] = Field(
         default="grid", description="grid: every combination; one_at_a_time: the base point plus each value of "
                                     "one parameter at a time; lhs: Latin hypercube sample; zip: k-th values together.")
-    samples: int | None = Field(default=None, ge=1, le=1000000, description="Points of a Latin hypercube.")
+    samples: int | None = Field(default=None, ge=1, le=MAX_POINTS, description="Points of a Latin hypercube.")
     seed: int = Field(default=0, ge=0, description="Seed of the Latin hypercube.")
     parameters: list[Parameter] = Field(min_length=1)
     metrics: list[str] = Field(default_factory=lambda: list(METRIC_GROUPS),
@@ -516,6 +527,12 @@ def load_spec(source: str | Path | dict, base_dir: str | Path | None = None,
         if len(lengths) > 1:
             problems.append(Problem("parameters", "design 'zip' needs the same number of values for every "
                                                   "parameter", sorted(lengths)))
+    counts = [len(v) for v in listed if v is not None]
+    if len(counts) == len(listed) and spec.design in ("grid", "one_at_a_time"):
+        points = math.prod(counts) if spec.design == "grid" else 1 + sum(counts)
+        if points > MAX_POINTS:
+            problems.append(Problem("parameters", f"design '{spec.design}' gives {points:,} points; at most "
+                                                  f"{MAX_POINTS:,}", counts))
 
     # paths: they must name values of the instance
     concrete: list[list[str]] = []

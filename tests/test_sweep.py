@@ -268,6 +268,15 @@ def test_bad_spec_exits_2_naming_spec_and_instance_paths(tmp_path):
     ({"instance": "missing.json", "parameters": [{"path": "horizon.discount_rate", "values": [0]}]}, "instance"),
     ({"parameters": [{"path": "horizon.discount_rate", "values": [0]}], "colour": 1}, "colour"),
     ({"parameters": [{"name": "nothing", "path": [], "values": [1]}]}, "parameters[0].path"),
+    # (1e9 − 0.5) / 0.5 + 1 = 2e9 values: a MemoryError traceback before the rule (under a 4 GB limit)
+    ({"parameters": [{"knob": "rental_prices", "range": {"start": 0.5, "stop": 1e9, "step": 0.5}}]},
+     "parameters[0].range: gives 2,000,000,000 values; at most 100,000"),
+    ({"parameters": [{"knob": "rental_prices", "range": {"start": -1e308, "stop": 1e308, "step": 1}}]},
+     "gives over 1e308 values; at most 100,000"),
+    # 100,000 × 100,000 = 1e10 grid points, listed before any solve; one at a time: 1 + 2 × 100,000
+    ({"parameters": [{"knob": "rental_prices", "range": {"start": 0.5, "stop": 2, "num": 100000}},
+                     {"path": "rentals[0].available_units", "range": {"start": 1, "stop": 2, "num": 100000}}]},
+     "parameters: design 'grid' gives 10,000,000,000 points; at most 1,000,000"),
 ])
 def test_spec_problems_have_paths(tmp_path, spec, where):
     write(tmp_path, lead_rental_instance())
@@ -379,3 +388,24 @@ def test_strategies_agree_within_the_gap(strategy_tables):
         table = strategy_tables[strategy]
         assert table["objective"].to_numpy() == pytest.approx(direct["objective"].to_numpy(), rel=2e-4)
         assert (table["bound"] <= direct["objective"] * (1 + 1e-9)).all()
+
+
+
+def test_a_range_may_give_100000_values_and_no_more():
+    from pydantic import ValidationError
+
+    from procure.sweep_spec import Range
+
+    assert len(Range(start=0.5, stop=99_999.5, step=1).values()) == 100_000  # (99,999.5 − 0.5) / 1 + 1
+    with pytest.raises(ValidationError, match="gives 100,001 values"):
+        Range(start=0.5, stop=100_000.5, step=1)
+
+
+def test_a_grid_of_just_over_a_million_points_is_refused_before_it_is_listed(tmp_path):
+    # 1,001 × 1,000 = 1,001,000 points
+    write(tmp_path, lead_rental_instance())
+    spec = {"instance": "instance.json",
+            "parameters": [{"knob": "rental_prices", "range": {"start": 1, "stop": 2, "num": 1001}},
+                           {"path": "rentals[0].available_units", "range": {"start": 1, "stop": 2, "num": 1000}}]}
+    with pytest.raises(InstanceError, match="gives 1,001,000 points; at most 1,000,000"):
+        load_spec(spec, base_dir=tmp_path)
