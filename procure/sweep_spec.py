@@ -513,13 +513,13 @@ def load_spec(source: str | Path | dict, base_dir: str | Path | None = None,
         where = f"parameters[{k}]"
         values = p.listed_values()
         listed.append(values)
-        if spec.design == "lhs":
+        if values == []:  # whatever the design (a Latin hypercube drawing from it raised an IndexError)
+            problems.append(Problem(f"{where}.range", "gives no values (stop before start)"))
+        elif spec.design == "lhs":
             if p.low is None and values is None:
                 problems.append(Problem(where, "a Latin hypercube needs 'low' and 'high' (or 'values' to draw from)"))
         elif values is None:
             problems.append(Problem(where, f"design '{spec.design}' needs 'values' or 'range'"))
-        elif values == []:
-            problems.append(Problem(f"{where}.range", "gives no values (stop before start)"))
     if spec.design == "lhs" and spec.samples is None:
         problems.append(Problem("samples", "a Latin hypercube needs 'samples'"))
     if spec.design == "zip":

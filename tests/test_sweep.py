@@ -268,6 +268,9 @@ def test_bad_spec_exits_2_naming_spec_and_instance_paths(tmp_path):
     ({"instance": "missing.json", "parameters": [{"path": "horizon.discount_rate", "values": [0]}]}, "instance"),
     ({"parameters": [{"path": "horizon.discount_rate", "values": [0]}], "colour": 1}, "colour"),
     ({"parameters": [{"name": "nothing", "path": [], "values": [1]}]}, "parameters[0].path"),
+    ({"design": "lhs", "samples": 1, "parameters": [{"knob": "rental_prices", "range": {"start": 2, "stop": 1,
+                                                                                         "step": 1}}]},
+     "parameters[0].range: gives no values"),  # an IndexError before: the hypercube drew from an empty list
     # (1e9 − 0.5) / 0.5 + 1 = 2e9 values: a MemoryError traceback before the rule (under a 4 GB limit)
     ({"parameters": [{"knob": "rental_prices", "range": {"start": 0.5, "stop": 1e9, "step": 0.5}}]},
      "parameters[0].range: gives 2,000,000,000 values; at most 100,000"),
