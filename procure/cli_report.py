@@ -22,10 +22,12 @@ from typing import Callable
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from procure.outputs import ANALYSIS_FILES, REPORT_FILES, REPORT_INPUTS, write_json, write_table
-from procure.report import power_table, read_analysis, sources_table, write_report
+from procure.outputs import ANALYSIS_FILES, REPORT_FILES, REPORT_INPUTS, SUMMARY_FILE, write_json, write_table
+from procure.report import (POWER_COLUMNS, SOURCES_COLUMNS, power_table, read_analysis, sources_table,
+                            write_report)
 
 REPORT_BUDGET_FACTOR = 3.0
 MIN_BUDGET_SECONDS = 60.0
@@ -168,11 +170,54 @@ def write_outputs(plan, loaded, out_dir: Path, report: bool = True, time_limit: 
     return plan.write(out_dir, extra=report_writer(plan, loaded, analysis))
 
 
+def unreadable_outputs(out_dir: Path) -> list[str]:
+    """Why each file the report reads is not as ``procure solve`` wrote it (edited, truncated, another
+    program's): ``"<file>: <reason>"`` lines, none when every file present reads back."""
+    from procure.baselines import COLUMNS as BASELINE_COLUMNS  # (these import the model: not at the top)
+    from procure.explain import BINDING_COLUMNS
+    from procure.results import CAPACITY_COLUMNS, COSTS_COLUMNS, PLAN_COLUMNS
+
+    out_dir = Path(out_dir)
+    problems = []
+    for name in (SUMMARY_FILE, ANALYSIS_FILES["explain"]):
+        path = out_dir / name
+        if path.exists():
+            try:
+                if not isinstance(json.loads(path.read_text(encoding="utf-8")), dict):
+                    problems.append(f"{name}: not a JSON object")
+            except ValueError as exc:  # not JSON, or not UTF-8
+                problems.append(f"{name}: not valid JSON ({exc})")
+    columns = {"capacity.csv": CAPACITY_COLUMNS, "plan.csv": PLAN_COLUMNS, "costs.csv": COSTS_COLUMNS,
+               "sources.csv": SOURCES_COLUMNS, "power.csv": POWER_COLUMNS, ANALYSIS_FILES["binding"]: BINDING_COLUMNS,
+               ANALYSIS_FILES["baselines"]: BASELINE_COLUMNS, ANALYSIS_FILES["marginal_costs"]: (),
+               ANALYSIS_FILES["break_even"]: ()}
+    for name, expected in columns.items():
+        path = out_dir / name
+        if not path.exists() or path.stat().st_size == 0:
+            continue
+        try:
+            found = pd.read_csv(path).columns
+        except (ValueError, pd.errors.ParserError) as exc:  # (EmptyDataError and UnicodeDecodeError are ValueErrors)
+            problems.append(f"{name}: not a CSV table ({exc})")
+            continue
+        lacking = [c for c in expected if c not in found]
+        if lacking:
+            problems.append(f"{name}: has no column {', '.join(lacking)}")
+    return problems
+
+
 def report_command(out_dir: Path, console: Console | None = None) -> None:
     """Re-render the plots, report.md and report.html from a solve's saved outputs (no solving)."""
     console = console or Console()
     if not (out_dir / "summary.json").exists():
         Console(stderr=True).print(f"[bold red]error:[/] {out_dir} has no summary.json (is it a solve's output?)")
+        raise typer.Exit(2)
+    unreadable = unreadable_outputs(out_dir)
+    if unreadable:  # an edited or truncated file: say which, rather than fail somewhere inside the plots
+        Console(stderr=True).print(f"[bold red]error:[/] {out_dir} holds files procure cannot read back; run "
+                                   "`procure solve` again to rewrite them:", soft_wrap=True)
+        for line in unreadable:
+            Console(stderr=True).print(f"  • {line}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2)
     missing = [name for name in REPORT_INPUTS if not (out_dir / name).exists()]
     if missing and summary_of(out_dir).get("has_plan"):  # without a plan there is nothing to draw anyway
@@ -180,8 +225,14 @@ def report_command(out_dir: Path, console: Console | None = None) -> None:
             f"[bold red]error:[/] {out_dir} has no {' or '.join(missing)}: its solve wrote the plan tables only "
             "(--no-report, or Ctrl-C before the report); run `procure solve` again without --no-report")
         raise typer.Exit(2)
-    written = write_report(out_dir)
-    print_highlights(console, out_dir)
+    try:
+        written = write_report(out_dir)
+        print_highlights(console, out_dir)
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:  # rows missing or changed
+        Console(stderr=True).print(f"[bold red]error:[/] cannot draw the report from {escape(str(out_dir))} "
+                                   f"({type(exc).__name__}: {escape(str(exc))}): a file there was edited or cut "
+                                   "short? Run `procure solve` again to rewrite them", soft_wrap=True)
+        raise typer.Exit(2)
     shown = [p.name for p in written if p.name in REPORT_FILES]
     console.print(f"wrote {', '.join(shown)} and {len(written) - len(shown)} plot(s) in {out_dir}/")
 

@@ -161,3 +161,33 @@ def test_report_budget_scales_with_the_solve():
     assert budgets({"seconds": {"solve": 100.0}}) == (300.0, 100.0)
     assert budgets({"seconds": {"solve": 100.0}}, time_limit=30) == (300.0, 30.0)
     assert budgets({"seconds": {"solve": 3600.0}}) == (1800.0, 600.0)
+
+
+@pytest.mark.parametrize("name, content, said", [
+    ("summary.json", "garbage{", "summary.json: not valid JSON"),
+    ("explain.json", "[1, 2]", "explain.json: not a JSON object"),
+    ("plan.csv", "garbage{\n", "plan.csv: has no column scenario, quarter, decision, site, item, quantity"),
+    ("costs.csv", b"\xff\xfe\x00", "costs.csv: not a CSV table"),
+])
+def test_report_names_a_file_it_cannot_read_back(tiny_out, tmp_path, name, content, said):
+    # each was a traceback (JSONDecodeError, KeyError 'scenario', UnicodeDecodeError), or a report drawn
+    # without the file's contents (a costs.csv of garbage), before the files were checked
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_out, copy)
+    path = copy / name
+    path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content)
+    before = (copy / "report.md").read_bytes()
+    result = runner.invoke(app, ["report", str(copy)])
+    assert result.exit_code == 2 and (result.exception is None or isinstance(result.exception, SystemExit))
+    assert said in " ".join(result.output.split()) and "procure solve" in result.output
+    assert (copy / "report.md").read_bytes() == before  # nothing rewritten
+
+
+def test_report_of_a_cut_short_table_is_a_clear_error(tiny_out, tmp_path):
+    # the header and part of a first row: every column is there, the rows are not (a KeyError in the plots)
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_out, copy)
+    (copy / "capacity.csv").write_text((tiny_out / "capacity.csv").read_text()[:100])
+    result = runner.invoke(app, ["report", str(copy)])
+    assert result.exit_code == 2 and (result.exception is None or isinstance(result.exception, SystemExit))
+    assert "cannot draw the report" in " ".join(result.output.split())
