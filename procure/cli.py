@@ -173,13 +173,18 @@ def solve(
 
 
 def _write_or_exit(write) -> None:
-    """Run ``write``; a file that appeared in ``--out`` during the solve is an error (exit 2), not a traceback."""
+    """Run ``write``; a file that appeared in ``--out`` during the solve, or a write that fails, is an error
+    (exit 2), not a traceback."""
     from procure.outputs import OutputDirError
 
     try:
         write()
     except OutputDirError as exc:
         errors.print(f"[bold red]error:[/] --out: {exc}; the plan was not written", soft_wrap=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    except OSError as exc:  # checked before the solve, but the disk can fill or the directory change since
+        errors.print(f"[bold red]error:[/] --out: cannot write there ({exc}); the plan was not written",
+                     soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT)
 
 

@@ -43,6 +43,11 @@ def check_output_dir(out_dir: Path) -> None:
     """
     out_dir = output_target(out_dir)
     if not out_dir.exists():
+        ancestor = next(p for p in out_dir.absolute().parents if p.exists())  # the root always exists
+        if not ancestor.is_dir():
+            raise OutputDirError(f"{out_dir} cannot be made: {ancestor} is a file")
+        if not os.access(ancestor, os.W_OK | os.X_OK):
+            raise OutputDirError(f"{out_dir} cannot be made: {ancestor} is not writable")
         return
     if not out_dir.is_dir():
         raise OutputDirError(f"{out_dir} is a file, not a directory")

@@ -119,6 +119,32 @@ def test_more_threads_than_the_machine_has_are_capped(tmp_path, root):
     assert summary["status"] == "optimal" and summary["options"]["threads"] == (os.cpu_count() or 1)
 
 
+def test_out_inside_a_file_is_refused_before_solving(tmp_path, monkeypatch):
+    # a FileExistsError traceback (exit 1) once the solve was done, before the check
+    import procure.api
+
+    monkeypatch.setattr(procure.api, "build_model", lambda *a, **k: pytest.fail("solved before checking --out"))
+    path = write(tmp_path, small_lease_instance())
+    (tmp_path / "afile").write_text("x")
+    result = runner.invoke(app, ["solve", str(path), "--out", str(tmp_path / "afile" / "sub" / "dir")])
+    assert result.exit_code == 2 and (result.exception is None or isinstance(result.exception, SystemExit))
+    assert "afile is a file" in " ".join(result.output.split())
+
+
+def test_a_write_that_fails_is_an_error_not_a_traceback(tmp_path, monkeypatch):
+    import procure.api
+
+    def full_disk(self, out_dir, extra=None):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(procure.api.Plan, "write", full_disk)
+    path = write(tmp_path, small_lease_instance())
+    result = runner.invoke(app, ["solve", str(path), "--no-report", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and (result.exception is None or isinstance(result.exception, SystemExit))
+    said = " ".join(result.output.split())
+    assert "No space left on device" in said and "the plan was not written" in said
+
+
 def test_failed_solve_keeps_previous_outputs(tmp_path):
     path = write(tmp_path, small_lease_instance())
     out = tmp_path / "out"
