@@ -166,11 +166,11 @@ def run_highs_alone(mps: str, time_limit: float, gap: float, threads: int | None
     tree search as procure's solves (:func:`procure.solve.highs_options`)."""
     import highspy
 
-    from procure.solve import SolveOptions, highs_options
+    from procure.solve import SolveOptions, capped_threads, highs_options
 
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    threads = SolveOptions(threads=threads).threads  # capped to the machine's, as procure's solves are
+    threads = capped_threads(threads)  # as procure's solves are
     if threads:
         h.setOptionValue("threads", int(threads))
     for key, value in highs_options(SolveOptions(threads=threads)).items():

@@ -467,11 +467,10 @@ class _Checker:
             for w, spec in s.demand.items():
                 if spec.base is not None and spec.growth is not None and spec.growth > 0:
                     where = f"scenarios[{k}].demand.{w}.growth"
-                    # the growth factor alone too: it is computed before base multiplies it (base may be 0)
-                    over(where, "the growth factor over the horizon", years * math.log10(1.0 + spec.growth), "×",
-                         f"(1 + growth)^{years:g} years")
-                    over(where, f"demand in {self.inst.horizon.last_quarter}",
-                         log10(spec.base) + years * math.log10(1.0 + spec.growth), "H100e",
+                    factor = years * math.log10(1.0 + spec.growth)  # log10 of (1 + growth)^years
+                    # the factor alone too: it is computed before base multiplies it (base may be 0)
+                    over(where, "the growth factor over the horizon", factor, "×", f"(1 + growth)^{years:g} years")
+                    over(where, f"demand in {self.inst.horizon.last_quarter}", log10(spec.base) + factor, "H100e",
                          f"base × (1 + growth)^{years:g} years")
         kw = max((self.accelerators[a].power_kw for a in self._used_accelerators() if a in self.accelerators),
                  default=0.0)
