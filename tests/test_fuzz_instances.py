@@ -104,13 +104,29 @@ def mutated_instances(draw, source: Path = SEED_PATH, numbers: list = OUT_OF_RAN
     return doc, applied
 
 
+def write_instance(doc: dict, directory: str) -> Path:
+    """``doc`` as an instance file in ``directory``, its catalog given by absolute path."""
+    doc["catalogs"] = [str(CATALOG_PATH)]
+    path = Path(directory) / "instance.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+def assert_clean_exit(result, applied: list[str], codes: tuple[int, ...]) -> str:
+    """Fail, naming the mutations, unless the CLI ended with one of ``codes`` and no traceback; returns the
+    context line for further assertions."""
+    event(f"exit {result.exit_code}")
+    context = f"mutations: {applied}\nexit {result.exit_code}, exception {result.exception!r}\n{result.output}"
+    assert result.exception is None or isinstance(result.exception, SystemExit), context
+    assert "Traceback" not in result.output, context
+    assert result.exit_code in codes, context
+    return context
+
+
 def test_seed_instance_is_valid():
     """The fuzzer starts from a valid instance, with the catalog given as it is given in the fuzz runs."""
-    doc = seed()
     with tempfile.TemporaryDirectory() as directory:
-        path = Path(directory) / "seed.json"
-        doc["catalogs"] = [str(CATALOG_PATH)]
-        path.write_text(json.dumps(doc), encoding="utf-8")
+        path = write_instance(seed(), directory)
         load_instance(path)
         result = CliRunner().invoke(app, ["validate", str(path)])
     assert result.exit_code == EXIT_OK, result.output
@@ -121,16 +137,10 @@ def test_seed_instance_is_valid():
 @given(mutated_instances())
 def test_mutated_instance_is_reported_not_crashed(case):
     doc, applied = case
-    doc["catalogs"] = [str(CATALOG_PATH)]
     with tempfile.TemporaryDirectory() as directory:
-        path = Path(directory) / "mutated.json"
-        path.write_text(json.dumps(doc), encoding="utf-8")
+        path = write_instance(doc, directory)
         result = CliRunner().invoke(app, ["validate", str(path)])
-        event(f"exit {result.exit_code}")
-        context = f"mutations: {applied}\nexit {result.exit_code}, exception {result.exception!r}\n{result.output}"
-        assert result.exception is None or isinstance(result.exception, SystemExit), context
-        assert "Traceback" not in result.output, context
-        assert result.exit_code in (EXIT_OK, EXIT_BAD_INPUT), context
+        context = assert_clean_exit(result, applied, (EXIT_OK, EXIT_BAD_INPUT))
         if result.exit_code == EXIT_BAD_INPUT:
             listed = [m.group(1) for line in result.stderr.splitlines() if (m := PROBLEM_LINE.match(line))]
             assert any(JSON_PATH.match(p) for p in listed), context
@@ -155,10 +165,8 @@ def test_an_instance_that_validates_solves_to_a_finite_cost(case):
     penalty of 1e12 $ (1e18 $M a quarter) and 1e12 rented units at 1e12 $/h (2.2e18 $M). This test found
     the fixed-opex rule: fixed opex and power online at 1e9 and 1e12 "solved" to 1e21 $M."""
     doc, applied = case
-    doc["catalogs"] = [str(CATALOG_PATH)]
     with tempfile.TemporaryDirectory() as directory:
-        path = Path(directory) / "mutated.json"
-        path.write_text(json.dumps(doc), encoding="utf-8")
+        path = write_instance(doc, directory)
         try:
             load_instance(path)
         except InstanceError:
@@ -166,11 +174,7 @@ def test_an_instance_that_validates_solves_to_a_finite_cost(case):
             return
         result = CliRunner().invoke(app, ["solve", str(path), "--json", "--no-report", "--time-limit", "20",
                                           "--out", str(Path(directory) / "out")])
-        event(f"exit {result.exit_code}")
-        context = f"mutations: {applied}\nexit {result.exit_code}, exception {result.exception!r}\n{result.output}"
-        assert result.exception is None or isinstance(result.exception, SystemExit), context
-        assert "Traceback" not in result.output, context
-        assert result.exit_code in (EXIT_OK, EXIT_NO_PLAN), context
+        context = assert_clean_exit(result, applied, (EXIT_OK, EXIT_NO_PLAN))
         if result.exit_code == EXIT_OK:
             objective = json.loads(result.stdout)["objective"]
             assert objective is not None and math.isfinite(objective) and abs(objective) < 1e20, context
