@@ -31,6 +31,7 @@ import pyomo.environ as pyo
 from procure.data import ModelData
 from procure.explain import Clock, decision_vars, fix_integers, preserved
 from procure.model.costs import COST_CATEGORIES
+from procure.model.units import natural
 from procure.results import costs_table, expected_costs
 from procure.solve import SolveOptions, SolveResult, solve_model
 
@@ -70,7 +71,7 @@ RESTRICTIONS: dict[str, Callable] = {"lease_only": restrict_lease_only, "build_o
 
 
 def _shortfall(m: pyo.ConcreteModel, d: ModelData) -> float:
-    return sum(d.node_probability[n] * (pyo.value(m.shortfall[w, n]) or 0.0) for w in d.WORKLOADS for n in d.NODES)
+    return sum(d.node_probability[n] * natural(m.shortfall[w, n]) for w in d.WORKLOADS for n in d.NODES)
 
 
 def _tight(c) -> bool:
@@ -83,10 +84,10 @@ def short_where(m: pyo.ConcreteModel, d: ModelData) -> str:
     """The limits that are tight where demand goes unserved (plain words, most frequent first): the node
     rows of :data:`LIMIT_WORDS` (a share row only where something is served: with nothing served it is
     trivially tight), rental availability, and the capex budget of a year with a short quarter."""
-    short = {n for n in d.NODES if sum(pyo.value(m.shortfall[w, n]) or 0.0 for w in d.WORKLOADS) > 1e-6}
+    short = {n for n in d.NODES if sum(natural(m.shortfall[w, n]) for w in d.WORKLOADS) > 1e-6}
     if not short:
         return ""
-    served = {n: sum(pyo.value(m.demand_h100e[w, n]) - (pyo.value(m.shortfall[w, n]) or 0.0) for w in d.WORKLOADS)
+    served = {n: sum(pyo.value(m.demand_h100e[w, n]) - natural(m.shortfall[w, n]) for w in d.WORKLOADS)
               for n in short}
     counts: dict[str, int] = {}
 

@@ -55,6 +55,7 @@ from pyomo.core.expr.visitor import identify_variables
 
 from procure.data import ModelData
 from procure.model import build_model
+from procure.model.units import QUANTITY_SCALE, natural
 from procure.solve import (HighsSession, SolveOptions, SolveResult, capped_threads, fit_highs_threads, highs_solver,
                            solve_model)
 
@@ -379,11 +380,11 @@ def _row_meta(m, d: ModelData, family: str, index: tuple, names: dict | None) ->
         (x,) = entity
         cap = d.max_vendor_share[x] if family == "vendor_share" else d.max_provider_share[x]
         who = x if family == "vendor_share" else short_name(names, x)
-        served = sum(pyo.value(m.demand_h100e[w, r, t]) - pyo.value(m.shortfall[w, r, t]) for w in d.WORKLOADS)
+        served = sum(pyo.value(m.demand_h100e[w, r, t]) - natural(m.shortfall[w, r, t]) for w in d.WORKLOADS)
         meta.update(entity=x, label=f"The {who} share cap ({cap:.0%})", step="one more percentage point",
                     step_unit=0.01 * served, rhs=None)
     elif family == "owned_share":
-        served = sum(pyo.value(m.demand_h100e[w, r, t]) - pyo.value(m.shortfall[w, r, t]) for w in d.WORKLOADS)
+        served = sum(pyo.value(m.demand_h100e[w, r, t]) - natural(m.shortfall[w, r, t]) for w in d.WORKLOADS)
         meta.update(entity="own", label=f"The minimum owned share ({d.min_owned_share:.0%})",
                     step="one percentage point less", step_unit=0.01 * served, rhs=None)
     return meta
@@ -815,8 +816,10 @@ def _local_estimates(m: pyo.ConcreteModel, d: ModelData, lp: FixedLP, keys: list
     """Local break-even multiplier per option from the LP with integers fixed (others held where they are).
 
     A column ``j`` with price coefficient ``c_j`` and reduced cost ``rc_j`` breaks even at the multiplier
-    ``1 − rc_j / c_j``; a rental at its cap (its ``source_limit`` row binds with dual ``y ≤ 0``) stays
-    worth its price up to ``1 − y / c``. The option's estimate is the best over its columns.
+    ``1 − rc_j / c_j``; a rental at its cap (its ``source_limit`` row binds with dual ``y ≤ 0``, per unit)
+    stays worth its price up to ``1 − K · y / c``: an ``alloc`` column counts ``K`` = QUANTITY_SCALE units
+    (:mod:`procure.model.units`), so its ``c`` is per thousand units. The option's estimate is the best over
+    its columns.
     """
     out: dict[str, float] = {}
     if not lp.reduced_costs:
@@ -844,7 +847,7 @@ def _local_estimates(m: pyo.ConcreteModel, d: ModelData, lp: FixedLP, keys: list
                 row = m.source_limit[u, r, t] if (u, r, t) in m.source_limit else None
                 y = lp.duals.get(row) if row is not None else None
                 if y is not None and y < 0:
-                    s = max(s, 1.0 - y / c)
+                    s = max(s, 1.0 - QUANTITY_SCALE * y / c)
             best = s if best is None else max(best, s)
         if best is not None:
             out[key] = best

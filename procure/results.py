@@ -21,6 +21,7 @@ import pyomo.environ as pyo
 
 from procure.data import ModelData
 from procure.model.costs import COST_CATEGORIES
+from procure.model.units import natural
 
 DECIMALS = 6
 CAPACITY_COLUMNS = ["scenario", "quarter", "workload", "source", "capacity_h100e", "served_h100e",
@@ -49,14 +50,14 @@ def _expand(d: ModelData, per_node: dict, make_row) -> list:
 
 
 def capacity_table(m: pyo.ConcreteModel, d: ModelData) -> pd.DataFrame:
-    alloc = {(u, w, (r, t)): _v(m.alloc[u, w, r, t]) for u, w, r, t in m.ALLOC}
+    alloc = {(u, w, (r, t)): _v(natural(m.alloc[u, w, r, t])) for u, w, r, t in m.ALLOC}
     rows = []
     for s in d.SCENARIOS:
         for t in range(d.T):
             n = d.node_of[s, t]
             for w in d.WORKLOADS:
                 demand = _v(m.demand_h100e[w, n])
-                short = _v(m.shortfall[w, n])
+                short = _v(natural(m.shortfall[w, n]))
                 cap_total = served_total = 0.0
                 for u in d.SOURCES:
                     if (u.id, w, n) not in alloc:
@@ -95,7 +96,7 @@ def plan_table(m: pyo.ConcreteModel, d: ModelData) -> pd.DataFrame:
     for a, i, r, t in m.POWERED:
         n = (r, t)
         add(n, "installed", i, a, _v(m.installed[a, i, r, t]), "units", 0.0)
-        add(n, "powered", i, a, _v(m.powered[a, i, r, t]), "units", 0.0)
+        add(n, "powered", i, a, _v(natural(m.powered[a, i, r, t])), "units", 0.0)
         # units reaching the end of their life leave after quarter t-1: bought L quarters ago or pre-horizon
         life = d.lifetime[a]
         gone = d.existing_units.get((a, i, t - 1), 0.0) - d.existing_units.get((a, i, t), 0.0) if t > 0 else 0.0

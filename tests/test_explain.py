@@ -190,6 +190,21 @@ def test_unused_rental_enters_at_half_its_price(tmp_path):
     assert row["high_scale"] - row["low_scale"] < 0.01
 
 
+def test_a_rental_at_its_cap_stays_worth_it_up_to_the_next_source(tmp_path):
+    # One quarter, demand 10: rental A ($0.01M per unit-quarter, 4 units) is used to its cap, B ($0.03M) serves
+    # the other 6. A's source_limit row binds with dual y = 0.01 − 0.03 = −0.02 per unit, so A stays worth its
+    # price up to 1 − y / c = 1 + 0.02 / 0.01 = 3× (B's price). The alloc column counts thousands of units
+    # (procure.model.units): its price coefficient is 1,000 × 0.01, and the estimate must not change with that.
+    inst = base_instance(quarters=1, demand=[10])
+    inst["rentals"] = [rental("a", 0.01, 4), rental("b", 0.03, 100)]
+    plan = solve(tmp_path, inst)
+    assert plan.summary["objective"] == pytest.approx(4 * 0.01 + 6 * 0.03, rel=1e-9)
+    be = break_even(plan.model, plan.data, SolveOptions(), Clock(60), lp=solve_fixed_lp(plan.model), steps=8)
+    row = be.set_index("option").loc["rental:a"]
+    assert row["local_estimate"] == pytest.approx(3.0, rel=1e-6)
+    assert row["low_scale"] - 1e-9 <= 3.0 <= row["high_scale"] + 1e-9  # the probes agree (a tie at 3×)
+
+
 def test_an_unused_purchase_has_no_impossible_local_estimate(tmp_path):
     # Demand 5 for 4 quarters; G ($1M, 4-quarter life: no residual at the end) can be bought in 2026Q1 only;
     # renting costs $0.2M per unit-quarter, 0.8 per unit over the horizon → buying enters below 0.8×.

@@ -480,3 +480,31 @@ def test_committed_capex_over_budget_is_infeasible(tmp_path):
     plan = procure.solve(load(tmp_path, inst))
     assert plan.status == "infeasible"
     assert [(r["constraint"], r["amount"]) for r in plan.summary["relaxed"]] == [("budget", 1.0)]
+
+
+# ---------------------------------------------------------------------------------------- quantity scale
+def test_quantity_columns_count_thousands_and_rows_stay_in_natural_units(tmp_path):
+    # procure.model.units: powered, alloc and shortfall are columns in thousands, every row and cost takes
+    # them × 1,000. One quarter, demand 2,500 H100e; 2,000 existing G (1 H100e, 1 MW each) on a 2,000 MW site
+    # at PUE 1 and $100/MWh: 2,000 powered → 2,000 MW × 2190 h × $100 = 438 $M; the other 500 H100e are short
+    # at the $1M penalty (500 $M). The plan reports units; the columns hold 2.0, 2.0 and 0.5.
+    import pyomo.environ as pyo
+    from pyomo.repn import generate_standard_repn
+
+    from procure.model.units import QUANTITY_SCALE
+
+    inst = base_instance(quarters=1, demand=[2500])
+    inst["sites"] = [site(mw=2000, electricity_usd_per_mwh=100)]
+    inst["existing_fleet"] = [{"site": "s1", "accelerator": "G", "units": 2000, "installed": "2026Q1"}]
+    plan = solve(tmp_path, inst, keep_model=True)
+    assert plan.summary["objective"] == pytest.approx(438 + 500, abs=1e-6)
+    assert decisions(plan, "powered") == {("2026Q1", "s1", "G"): 2000}
+    m, n = plan.model, ("base", 0)
+    assert QUANTITY_SCALE == 1000
+    assert pyo.value(m.powered["G", "s1", *n]) == pytest.approx(2.0, abs=1e-9)
+    assert pyo.value(m.shortfall["training", *n]) == pytest.approx(0.5, abs=1e-9)
+    assert sum(pyo.value(v) for v in m.alloc.values()) == pytest.approx(2.0, abs=1e-9)
+    row = generate_standard_repn(m.meet_demand["training", *n].body)
+    assert dict(zip((v.name for v in row.linear_vars), row.linear_coefs))[m.shortfall["training", *n].name] == 1000
+    assert pyo.value(m.meet_demand["training", *n].upper) == pytest.approx(2500)  # H100e, not thousands
+    assert plan.capacity.query("source == 'total'")["shortfall_h100e"].tolist() == pytest.approx([500])

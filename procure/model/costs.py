@@ -8,6 +8,7 @@ import pyomo.environ as pyo
 
 from procure.data import ModelData
 from procure.model.elastic import ELASTIC_PENALTY_MUSD
+from procure.model.units import QUANTITY_SCALE
 from procure.quarters import HOURS_PER_QUARTER
 
 COST_CATEGORIES = ("capex_power", "capex_accelerators", "opex_fixed", "opex_electricity", "lease_new",
@@ -21,16 +22,18 @@ def add_costs(m: pyo.ConcreteModel, d: ModelData) -> None:
         capex_power        = Σ_i capex_block_i · (build[i, n] + committed_{i,t})          (paid at start)
         capex_accelerators = Σ_{a,i} price_{a,t} · lot_a · buy[a, i, n]                    (paid at purchase)
         opex_fixed         = Σ_i fixed_opex_i / 4 · online_mw[i, n]
-        opex_electricity   = Σ_{a,i} powered[a, i, n] · kW_a / 1000 · PUE_i · 2190 h · price_i($/MWh) / 1e6
+        opex_electricity   = Σ_{a,i} K · powered[a, i, n] · kW_a / 1000 · PUE_i · 2190 h · price_i($/MWh) / 1e6
         lease_new          = Σ_o Σ_{k ≤ t < k+L} lot_o · commit[o, k, L, h(n, k)] · price_{o,L} · 2190 / 1e6
                              (take-or-pay; a pay-per-use offer pays only its used units Σ_w alloc)
         lease_existing     = Σ_c units_{c,t} · price_c · 2190 / 1e6     (take-or-pay; else used units)
         rental             = Σ_r Σ_w alloc[r, w, n] · price_r · 2190 / 1e6
-        shortfall          = Σ_w penalty_w / 1e6 · shortfall[w, n]
+        shortfall          = Σ_w penalty_w / 1e6 · K · shortfall[w, n]
 
     Units: ``capex_block_i`` = block MW × $M/MW; ``price_{a,t}`` $M per unit (the catalog's k$ path / 1000);
     ``fixed_opex_i`` $M per MW-year (hence / 4); ``kW_a`` per unit; ``price_i`` $/MWh; ``price_{o,L}``,
-    ``price_c`` and ``price_r`` $/unit-hour (hence · 2190 h / 1e6); ``penalty_w`` $ per H100e-quarter.
+    ``price_c`` and ``price_r`` $/unit-hour (hence · 2190 h / 1e6); ``penalty_w`` $ per H100e-quarter;
+    ``K`` = QUANTITY_SCALE, as ``powered`` and ``shortfall`` count thousands (:mod:`procure.model.units`);
+    ``used_units`` (alloc in units) is already in units.
 
     ``residual[n]``: straight-line book value at the horizon end of what node ``n`` bought::
 
@@ -64,7 +67,7 @@ def add_costs(m: pyo.ConcreteModel, d: ModelData) -> None:
                 terms["opex_fixed", n].append(d.fixed_opex_musd_per_mw_quarter[i] * m.price_scale[f"opex:{i}"]
                                               * m.online_mw[i, n])
     for a, i, r, t in m.POWERED:
-        mwh = d.power_kw[a] / 1000.0 * d.pue[i] * HOURS_PER_QUARTER
+        mwh = QUANTITY_SCALE * d.power_kw[a] / 1000.0 * d.pue[i] * HOURS_PER_QUARTER
         terms["opex_electricity", (r, t)].append(mwh * d.electricity_musd_per_mwh[i] * m.price_scale[f"electricity:{i}"]
                                                  * m.powered[a, i, r, t])
 
@@ -96,7 +99,7 @@ def add_costs(m: pyo.ConcreteModel, d: ModelData) -> None:
                                           * m.used_units[f"rental:{rental}", n])
         for w in d.WORKLOADS:
             terms["shortfall", n].append(d.shortfall_musd_per_h100e_quarter[w] * m.price_scale["shortfall"]
-                                         * m.shortfall[w, n])
+                                         * QUANTITY_SCALE * m.shortfall[w, n])
 
     m.COST_CATEGORIES = pyo.Set(initialize=COST_CATEGORIES, ordered=True)
     m.cost = pyo.Expression(m.COST_CATEGORIES, m.NODES, rule=lambda _, c, r, t: sum(terms[c, (r, t)]))

@@ -8,6 +8,7 @@ import pyomo.environ as pyo
 
 from procure.data import ModelData
 from procure.model.running import add_running_total, last_quarters, lots_within, quarter_windows
+from procure.model.units import QUANTITY_SCALE
 
 
 def add_fleet(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -25,10 +26,10 @@ def add_fleet(m: pyo.ConcreteModel, d: ModelData) -> None:
         installed[a, i, n] = existing_{a,i,t} + lot_a · Σ_{τ = t−L_a+1}^{t} buy[a, i, h(n, τ)]
                            = existing_{a,i,t} + lot_a · (lots_to_date[a, i, n] − lots_to_date[a, i, h(n, t − L_a)])
 
-    Variables ``powered[a, i, n] ≥ 0`` (units switched on; only where ``a`` can be installed at ``i`` by
-    quarter ``t``: its purchase window has opened or pre-horizon units are there), rows ``fleet_limit[a, i, n]``:
-    ``powered ≤ installed`` (idle units draw no power, which lets a power-bound site switch old units off to
-    make room for new ones).
+    Variables ``powered[a, i, n] ≥ 0`` (thousands of units switched on, see :mod:`procure.model.units`; only
+    where ``a`` can be installed at ``i`` by quarter ``t``: its purchase window has opened or pre-horizon units
+    are there), rows ``fleet_limit[a, i, n]``: ``K · powered ≤ installed`` with ``K`` = QUANTITY_SCALE (idle
+    units draw no power, which lets a power-bound site switch old units off to make room for new ones).
     """
     buy_index = [(a, i, n) for (a, i, t) in d.BUY for n in d.NODES if n[1] == t]
     m.buy = pyo.Var(buy_index, within=pyo.NonNegativeReals)
@@ -54,7 +55,8 @@ def add_fleet(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.POWERED = pyo.Set(initialize=powered_index, dimen=4, ordered=True)
     m.installed = pyo.Expression(m.POWERED, rule=lambda _, a, i, r, t: installed_expr[a, i, (r, t)])
     m.powered = pyo.Var(m.POWERED, within=pyo.NonNegativeReals)
-    m.fleet_limit = pyo.Constraint(m.POWERED, rule=lambda _, a, i, r, t: m.powered[a, i, r, t] <= m.installed[a, i, r, t])
+    m.fleet_limit = pyo.Constraint(m.POWERED, rule=lambda _, a, i, r, t:
+                                  QUANTITY_SCALE * m.powered[a, i, r, t] <= m.installed[a, i, r, t])
 
 
 def add_supply(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -78,12 +80,13 @@ def add_supply(m: pyo.ConcreteModel, d: ModelData) -> None:
 
 
 def add_power_capacity(m: pyo.ConcreteModel, d: ModelData) -> None:
-    """Site power. Rows ``power[i, n]``: powered IT load times PUE within the MW online::
+    """Site power. Rows ``power[i, n]``: powered IT load times PUE within the MW online (``K · powered``
+    is units, so ``K · powered · kW / 1000`` is MW)::
 
-        Σ_a powered[a, i, n] · kW_a · PUE_i / 1000 ≤ online_mw[i, n]
+        Σ_a K · powered[a, i, n] · kW_a · PUE_i / 1000 ≤ online_mw[i, n]
     """
     load = defaultdict(list)
     for a, i, r, t in m.POWERED:
-        load[i, (r, t)].append(m.powered[a, i, r, t] * d.power_kw[a] * d.pue[i] / 1000.0)
+        load[i, (r, t)].append(QUANTITY_SCALE * m.powered[a, i, r, t] * d.power_kw[a] * d.pue[i] / 1000.0)
     rows = [(i, n) for i in d.SITES for n in d.NODES if (i, n) in load]
     m.power = pyo.Constraint(rows, rule=lambda _, i, r, t: sum(load[i, (r, t)]) <= m.online_mw[i, r, t])

@@ -6,6 +6,7 @@ import pyomo.environ as pyo
 
 from procure.data import OWN, ModelData
 from procure.model.elastic import slack
+from procure.model.units import QUANTITY_SCALE
 
 
 def add_budget(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -32,7 +33,7 @@ def add_budget(m: pyo.ConcreteModel, d: ModelData) -> None:
 
 
 def _total_served(m: pyo.ConcreteModel, d: ModelData, n: tuple):
-    return sum(m.demand_h100e[w, n] - m.shortfall[w, n] for w in d.WORKLOADS)
+    return sum(m.demand_h100e[w, n] - QUANTITY_SCALE * m.shortfall[w, n] for w in d.WORKLOADS)
 
 
 def _served_by(m: pyo.ConcreteModel, d: ModelData, key_of) -> dict:
@@ -56,7 +57,7 @@ def _add_share_cap(m: pyo.ConcreteModel, d: ModelData, family: str, caps, key_of
 def add_vendor_share(m: pyo.ConcreteModel, d: ModelData) -> None:
     """Vendor concentration. Rows ``vendor_share[v, n]``::
 
-        Σ_{u: vendor(a(u)) = v} served[u, n] ≤ share_v · Σ_w (D_{w,n} − shortfall[w, n]) (+ slack)
+        Σ_{u: vendor(a(u)) = v} served[u, n] ≤ share_v · Σ_w (D_{w,n} − K · shortfall[w, n]) (+ slack)
     """
     _add_share_cap(m, d, "vendor_share", d.max_vendor_share, lambda u: d.vendor[u.accelerator])
 
@@ -64,7 +65,7 @@ def add_vendor_share(m: pyo.ConcreteModel, d: ModelData) -> None:
 def add_provider_share(m: pyo.ConcreteModel, d: ModelData) -> None:
     """Provider concentration (``own`` counts as a provider). Rows ``provider_share[p, n]``::
 
-        Σ_{u: provider(u) = p} served[u, n] ≤ share_p · Σ_w (D_{w,n} − shortfall[w, n]) (+ slack)
+        Σ_{u: provider(u) = p} served[u, n] ≤ share_p · Σ_w (D_{w,n} − K · shortfall[w, n]) (+ slack)
     """
     _add_share_cap(m, d, "provider_share", d.max_provider_share, lambda u: u.provider)
 
@@ -72,7 +73,7 @@ def add_provider_share(m: pyo.ConcreteModel, d: ModelData) -> None:
 def add_owned_share(m: pyo.ConcreteModel, d: ModelData) -> None:
     """Minimum owned share. Rows ``owned_share[n]`` when ``min_owned_share > 0``::
 
-        Σ_{u own} served[u, n] ≥ share_min · Σ_w (D_{w,n} − shortfall[w, n]) (− slack)
+        Σ_{u own} served[u, n] ≥ share_min · Σ_w (D_{w,n} − K · shortfall[w, n]) (− slack)
     """
     rows = list(d.NODES) if d.min_owned_share > 0 else []
     owned = _served_by(m, d, lambda u: u.provider) if rows else {}

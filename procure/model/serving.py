@@ -7,13 +7,14 @@ from collections import defaultdict
 import pyomo.environ as pyo
 
 from procure.data import ModelData
+from procure.model.units import QUANTITY_SCALE
 
 
 def available_units(m: pyo.ConcreteModel, d: ModelData) -> dict:
     """Units each source can offer at each node: {(source id, node): expression or constant}."""
     powered = defaultdict(list)
     for a, i, r, t in m.POWERED:
-        powered[a, (r, t)].append(m.powered[a, i, r, t])
+        powered[a, (r, t)].append(QUANTITY_SCALE * m.powered[a, i, r, t])
     units = {}
     for src in d.SOURCES:
         for n in d.NODES:
@@ -34,17 +35,19 @@ def available_units(m: pyo.ConcreteModel, d: ModelData) -> dict:
 def add_serving(m: pyo.ConcreteModel, d: ModelData) -> None:
     """Allocation and demand.
 
-    Variables ``alloc[u, w, n] ≥ 0`` (units of source ``u`` serving workload ``w``, only where its
-    accelerator ``a(u)`` has throughput ``θ_{a,w} > 0``) and ``shortfall[w, n] ≥ 0`` (H100e; at most
-    ``D_{w,n}`` through ``meet_demand``). ``D`` is the mutable ``demand_h100e``.
+    Variables ``alloc[u, w, n] ≥ 0`` (thousands of units of source ``u`` serving workload ``w``, only where
+    its accelerator ``a(u)`` has throughput ``θ_{a,w} > 0``) and ``shortfall[w, n] ≥ 0`` (thousands of H100e;
+    ``K · shortfall`` at most ``D_{w,n}`` through ``meet_demand``), with ``K`` = QUANTITY_SCALE (see
+    :mod:`procure.model.units`: rows stay in units and H100e). ``D`` is the mutable ``demand_h100e``.
     Rows::
 
-        source_limit[u, n]:    Σ_w alloc[u, w, n] ≤ units[u, n]
-        workload_share[u,w,n]: alloc[u, w, n] ≤ share_{a,w} · units[u, n]      (only where share_{a,w} < 1)
-        meet_demand[w, n]:     Σ_u θ_{a(u),w} · alloc[u, w, n] + shortfall[w, n] = D_{w,n}
+        source_limit[u, n]:    Σ_w K · alloc[u, w, n] ≤ units[u, n]
+        workload_share[u,w,n]: K · alloc[u, w, n] ≤ share_{a,w} · units[u, n]      (only where share_{a,w} < 1)
+        meet_demand[w, n]:     Σ_u θ_{a(u),w} · K · alloc[u, w, n] + K · shortfall[w, n] = D_{w,n}
 
-    where ``units`` is Σ_i powered (own), leased_units (lease), the contract volume, or the rental cap.
-    Expression ``served[u, n] = Σ_w θ_{a(u),w} · alloc[u, w, n]`` (H100e) feeds the policy shares.
+    where ``units`` is Σ_i K · powered (own), leased_units (lease), the contract volume, or the rental cap.
+    Expression ``served[u, n] = Σ_w θ_{a(u),w} · K · alloc[u, w, n]`` (H100e) feeds the policy shares, and
+    ``used_units[u, n] = Σ_w K · alloc[u, w, n]`` (units) the pay-per-use costs.
     """
     units = available_units(m, d)
     m.available = units
@@ -57,20 +60,20 @@ def add_serving(m: pyo.ConcreteModel, d: ModelData) -> None:
 
     by_source, by_workload = defaultdict(list), defaultdict(list)
     for u, w, r, t in m.ALLOC:
-        by_source[u, (r, t)].append(m.alloc[u, w, r, t])
-        by_workload[w, (r, t)].append(d.throughput[source[u].accelerator, w] * m.alloc[u, w, r, t])
+        by_source[u, (r, t)].append(QUANTITY_SCALE * m.alloc[u, w, r, t])
+        by_workload[w, (r, t)].append(d.throughput[source[u].accelerator, w] * QUANTITY_SCALE * m.alloc[u, w, r, t])
     limit_rows = [key for key in units if by_source[key]]
     m.source_limit = pyo.Constraint(
         limit_rows, rule=lambda _, u, r, t: sum(by_source[u, (r, t)]) <= units[u, (r, t)])
     share_rows = [(u, w, r, t) for u, w, r, t in m.ALLOC if (source[u].accelerator, w) in d.share_cap]
     m.workload_share = pyo.Constraint(
         share_rows, rule=lambda _, u, w, r, t:
-        m.alloc[u, w, r, t] <= d.share_cap[source[u].accelerator, w] * units[u, (r, t)])
+        QUANTITY_SCALE * m.alloc[u, w, r, t] <= d.share_cap[source[u].accelerator, w] * units[u, (r, t)])
     m.meet_demand = pyo.Constraint(
         m.WORKLOADS, m.NODES, rule=lambda _, w, r, t:
-        sum(by_workload[w, (r, t)]) + m.shortfall[w, r, t] == m.demand_h100e[w, r, t])
+        sum(by_workload[w, (r, t)]) + QUANTITY_SCALE * m.shortfall[w, r, t] == m.demand_h100e[w, r, t])
 
-    served = {key: sum(d.throughput[source[key[0]].accelerator, w] * m.alloc[key[0], w, *key[1]]
+    served = {key: sum(d.throughput[source[key[0]].accelerator, w] * QUANTITY_SCALE * m.alloc[key[0], w, *key[1]]
                        for w in d.WORKLOADS if (key[0], w, *key[1]) in m.ALLOC)
               for key in limit_rows}
     m.served = served

@@ -1,0 +1,24 @@
+"""The scale of the model's quantity columns.
+
+``powered`` and ``alloc`` (accelerator units) and ``shortfall`` (H100e) are columns in **thousands**: every
+row and cost takes them times :data:`QUANTITY_SCALE`, so rows, right-hand sides, duals and costs stay in
+natural units (units, H100e, MW, $M) and only these columns are scaled.
+
+Why: in natural units these columns reach 1e7 (meta.json's demand rows have right-hand sides up to 7e7
+H100e), and HiGHS's cut separators found no cut at the root of meta.json's staged first stage. In
+thousands they find about two dozen, which raise that root bound by 5–7 $M (150,626.3 → 150,631.4–150,633.4
+$M over three random seeds; ``benchmarks/README.md``). HiGHS's guide asks for values of order unity.
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+QUANTITY_SCALE = 1000.0
+"""Natural units (accelerator units or H100e) per unit of a ``powered``, ``alloc`` or ``shortfall`` column."""
+
+
+def natural(var) -> float:
+    """A quantity column's value in natural units (0 when it has none)."""
+    value = pyo.value(var, exception=False)
+    return 0.0 if value is None else QUANTITY_SCALE * float(value)
