@@ -152,7 +152,7 @@ def solve(source: str | Path | dict | LoadedInstance, *, solver: str = "highs", 
         summary["stages"] = [{"stage": st.name, "status": st.status, "objective": _round(st.objective),
                               "bound": _round(st.bound if st.bound is not None and math.isfinite(st.bound)
                                               else None),
-                              "seconds": round(st.seconds, 3)} for st in stages]
+                              "seconds": round(st.seconds, 3), "termination": st.termination} for st in stages]
     tables = {"capacity": pd.DataFrame(), "plan": pd.DataFrame(), "costs": pd.DataFrame()}
     if solved_result.has_solution:
         tables = {"capacity": capacity_table(solved_model, data), "plan": plan_table(solved_model, data),

@@ -240,8 +240,9 @@ def _solve_highs(model: pyo.ConcreteModel, options: SolveOptions, solver=None, s
 
 def highs_options(options: SolveOptions) -> dict:
     """HiGHS options beyond the limit, gap and threads: the caller's ``solver_options``, plus
-    ``parallel="on"`` whenever HiGHS will run on more than one thread, else its default ``"choose"``
-    (options stay set on a HiGHS object between solves), unless the caller set ``parallel``.
+    ``parallel="on"`` whenever HiGHS will run on more than one thread, else its default ``"choose"``, and
+    ``objective_target`` at HiGHS's default (no target) — options stay set on a HiGHS object between solves,
+    so each solve states both unless the caller set them (:mod:`procure.staged` sets a target).
 
     HiGHS 1.15 searches the branch-and-bound tree on several threads only with ``parallel="on"``; without it
     the tree search runs on one thread whatever ``threads`` says. Measured on this project's instances (60 s,
@@ -251,6 +252,7 @@ def highs_options(options: SolveOptions) -> dict:
     (meta.json's LP relaxation, 2.9 s both ways)."""
     extra = dict(options.solver_options)
     extra.setdefault("parallel", "on" if highs_thread_count(options.threads) > 1 else "choose")
+    extra.setdefault("objective_target", -math.inf)  # HiGHS's default: a staged stage's target must not stay
     return extra
 
 

@@ -15,7 +15,11 @@ little. Taking them one at a time:
 3. **full** — nothing held, started from stage 2's plan; it improves the plan and the bound while time
    remains. Skipped when stage 2's plan is already within the gap of stage 1's bound.
 
-Stages 1 and 2 aim at half the requested gap, so that together they can meet it.
+Stages 1 and 2 aim at half the requested gap, so that together they can meet it. Stages 2 and 3 also
+stop as soon as they hold a plan that meets the requested gap against stage 1's bound (HiGHS's
+``objective_target``, :func:`target_objective`): searching on for a cheaper plan cannot change the answer's
+status, only its time (meta.json, gap 1e-4, no time limit: the lots search stops at its first such plan
+instead of running to its own gap).
 
 The result reports the best plan found and the best bound of stages 1 and 3; the status is ``optimal``
 only when that gap is within the requested tolerance. Stages 1 and 2 each get a share of the time limit
@@ -82,6 +86,7 @@ class Stage:
     bound: float | None
     seconds: float
     start_accepted: bool | None = None  # HiGHS took the stage's start vector (None: none offered)
+    termination: str = ""  # the solver's reason to stop, e.g. "objectiveLimit" when the target was met
 
 
 def solve_staged(model: pyo.ConcreteModel, d: ModelData, options: SolveOptions = SolveOptions(),
@@ -118,12 +123,15 @@ def _solve_stages(model, d, options, session, start, started, interrupt):
         left = max(options.time_limit - (time.perf_counter() - started), 0.0)
         return left if share is None else min(left, options.time_limit * share + _unused(stages, options))
 
-    def run(name: str, share: float | None, start=None) -> SolveResult:
+    def run(name: str, share: float | None, start=None, target: float | None = None) -> SolveResult:
         # stages 1 and 2 aim at half the gap, so that together they can meet it
         gap = options.gap if share is None else options.gap / 2
-        result = session.solve(dataclasses.replace(options, time_limit=budget(share), gap=gap), start=start)
+        solver_options = options.solver_options if target is None else {**options.solver_options,
+                                                                          "objective_target": target}
+        result = session.solve(dataclasses.replace(options, time_limit=budget(share), gap=gap,
+                                                   solver_options=solver_options), start=start)
         stages.append(Stage(name, result.status, result.objective, result.bound, result.seconds,
-                            None if start is None else session.start_accepted))
+                            None if start is None else session.start_accepted, result.termination))
         return result
 
     with relaxed_domains(lots, push):
@@ -131,6 +139,7 @@ def _solve_stages(model, d, options, session, start, started, interrupt):
     if first.status == "infeasible":  # a relaxation: the full model is infeasible too
         return dataclasses.replace(first, seconds=time.perf_counter() - started), stages
 
+    target = target_objective(first.bound, options.gap)
     plan = None
     if first.has_solution:
         fractional = {id(v): v.value or 0.0 for v in lots}
@@ -140,7 +149,7 @@ def _solve_stages(model, d, options, session, start, started, interrupt):
         # at least a second: HiGHS's presolve and root do not stop at the time limit
         if not interrupt.requested and (lots_budget is None or lots_budget >= 1.0):
             with _pinned(blocks, lambda v: round(v.value), push), _bounded(lots, fractional, push):
-                second = run("lots", STAGE_SHARE["lots"], start=plan[0] if plan else None)
+                second = run("lots", STAGE_SHARE["lots"], start=plan[0] if plan else None, target=target)
             if second.has_solution and (plan is None or second.objective < plan[1]):
                 plan = _values(model), second.objective
 
@@ -158,7 +167,7 @@ def _solve_stages(model, d, options, session, start, started, interrupt):
         skip = "staged: maxTimeLimit (no time for the full stage)"
     if skip:
         return _combine(model, options, started, first, None, plan, skip), stages
-    final = run("full", None, start=plan[0] if plan else None)
+    final = run("full", None, start=plan[0] if plan else None, target=target)
     return _combine(model, options, started, first, final, plan), stages
 
 
@@ -173,7 +182,8 @@ def _round_and_complete(model, d, session, options, budget, stages, push):
         limit = budget(STAGE_SHARE["lots"])
         limit = None if limit is None else max(limit, COMPLETION_MIN_SECONDS)
         result = session.solve(dataclasses.replace(options, time_limit=limit), stoppable=False)
-    stages.append(Stage("lots (rounded)", result.status, result.objective, result.bound, result.seconds))
+    stages.append(Stage("lots (rounded)", result.status, result.objective, result.bound, result.seconds,
+                        termination=result.termination))
     return (_values(model), result.objective) if result.has_solution else None
 
 
@@ -307,6 +317,17 @@ def _time_for_full_stage(left: float, first: SolveResult, limit: float) -> bool:
         return False
     finished_early = first.seconds < STAGE_SHARE["blocks"] * limit * 0.9
     return left >= FULL_MIN_SHARE * limit or (finished_early and left >= FULL_STAGE1_MULTIPLE * first.seconds)
+
+
+def target_objective(bound: float | None, gap: float) -> float | None:
+    """The highest objective that meets ``gap`` against ``bound`` (:func:`procure.solve.relative_gap`:
+    ``(z − bound) / |z| ≤ gap``), a hair inside it so that rounding cannot put a plan HiGHS stopped at
+    outside the gap; None without a finite bound. For a positive bound ``z ≤ bound / (1 − gap)``, for a
+    negative one ``z ≤ bound / (1 + gap)``."""
+    if bound is None or not math.isfinite(bound) or gap >= 1:
+        return None
+    limit = bound / (1 - gap) if bound >= 0 else bound / (1 + gap)
+    return limit - 1e-9 * abs(limit)
 
 
 def _within(objective: float, bound: float | None, gap: float) -> bool:

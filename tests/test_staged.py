@@ -217,3 +217,41 @@ def test_staged_on_a_model_with_nothing_to_stage_solves_directly(tmp_path):
     summary = json.loads(result.stdout)
     assert summary["strategy"] == "direct" and summary["status"] == "optimal"
     assert summary["objective"] == pytest.approx(60 * 2190 * 300 / 1e6, rel=1e-9)
+
+
+@pytest.mark.parametrize("bound, gap", [(100.0, 0.01), (150_656.59, 1e-4), (-50.0, 0.02), (0.0, 1e-4)])
+def test_target_objective_is_the_highest_plan_that_meets_the_gap(bound, gap):
+    # relative_gap(z, bound) = (z − bound) / |z|: for bound 100 and gap 1 %, z ≤ 100 / 0.99 = 101.0101...
+    from procure.solve import relative_gap
+
+    target = staged.target_objective(bound, gap)
+    assert relative_gap(target, bound) <= gap
+    assert relative_gap(target + 1e-6 * max(abs(target), 1.0), bound) > gap  # a hair above it does not
+    if bound == 100.0:
+        assert target == pytest.approx(100 / 0.99, rel=1e-8)
+
+
+def test_no_target_without_a_finite_bound():
+    assert staged.target_objective(None, 1e-4) is None
+    assert staged.target_objective(float("-inf"), 1e-4) is None
+
+
+def test_a_stage_stops_at_the_target_and_the_next_solve_does_not_inherit_it(root):
+    # small.json at gap 1 %: the lots search starts from a rounded plan already within 1 % of stage 1's
+    # bound, so HiGHS stops at its objective target ("objectiveLimit"). HiGHS keeps options between solves:
+    # a plain solve on the same session afterwards must still run to the proven optimum, not stop at once.
+    from procure.solve import highs_options
+    from test_pinned_objectives import SMALL_OPTIMUM
+
+    data = build_data(load(root / "instances" / "small.json"))
+    model = build_model(data)
+    session = HighsSession(model)
+    result, stages = solve_staged(model, data, SolveOptions(gap=1e-2), session=session)
+    lots = next(s for s in stages if s.name == "lots")
+    assert lots.termination == "objectiveLimit"
+    assert result.status == "optimal" and result.gap <= 1e-2
+    again = session.solve(SolveOptions(gap=1e-9))
+    assert again.termination == "convergenceCriteriaSatisfied"
+    assert again.objective == pytest.approx(SMALL_OPTIMUM, rel=1e-7)
+    assert highs_options(SolveOptions())["objective_target"] == float("-inf")
+    assert highs_options(SolveOptions(solver_options={"objective_target": 5.0}))["objective_target"] == 5.0

@@ -6,8 +6,8 @@ natural units (units, H100e, MW, $M) and only these columns are scaled.
 
 Why: in natural units these columns reach 1e7 (meta.json's demand rows have right-hand sides up to 7e7
 H100e), and HiGHS's cut separators found no cut at the root of meta.json's staged first stage. In
-thousands they find about two dozen, which raise that root bound by 5–7 $M (150,626.3 → 150,631.4–150,633.4
-$M over three random seeds; ``benchmarks/README.md``). HiGHS's guide asks for values of order unity.
+thousands they find about two dozen, which raise that root bound by 5–7 $M over three random seeds, and the
+staged 60 s bound by 7–14 $M (``benchmarks/README.md``). HiGHS's guide asks for values of order unity.
 """
 
 from __future__ import annotations
