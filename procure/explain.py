@@ -297,7 +297,7 @@ def _share_rows_by_node(m: pyo.ConcreteModel) -> dict[tuple, list]:
 
 def _demand_slope(m: pyo.ConcreteModel, row, w: str, n: tuple) -> float:
     """∂(the row's bound)/∂D_{w,n} as the solver gets the row: the body's constant, which holds D (a share
-    row caps or floors a share of Σ_w (D − shortfall)), moves to the bound. Read off the row, so it has the
+    row caps or floors a share of Σ_w (D − K · shortfall)), moves to the bound. Read off the row, so it has the
     sign of however Pyomo wrote it (``a ≥ b`` becomes ``b − a ≤ 0``)."""
     from pyomo.repn import generate_standard_repn
 
@@ -315,7 +315,7 @@ def marginal_costs(m: pyo.ConcreteModel, d: ModelData, lp: FixedLP) -> pd.DataFr
     """One row per scenario, quarter and workload: ``marginal_usd_per_h100e_quarter`` (undiscounted $ per
     H100e-quarter given the scenario reaches the node, = dual / (p_n · δ_t) × 1e6) and ``node_dual_musd``
     (the raw derivative: expected discounted $M per H100e of demand at the node). Demand sits on the right
-    of ``meet_demand[w, n]`` and, through Σ_w (D − shortfall), of the node's policy-share rows, so the
+    of ``meet_demand[w, n]`` and, through Σ_w (D − K · shortfall), of the node's policy-share rows, so the
     derivative is dual(meet_demand) + Σ_rows ∂bound/∂D · dual(row)."""
     rows, shares = [], _share_rows_by_node(m)
     share_terms: dict[tuple, float] = {}  # (w, n): nodes before a branch are shared by scenarios, sum once

@@ -508,3 +508,21 @@ def test_quantity_columns_count_thousands_and_rows_stay_in_natural_units(tmp_pat
     assert dict(zip((v.name for v in row.linear_vars), row.linear_coefs))[m.shortfall["training", *n].name] == 1000
     assert pyo.value(m.meet_demand["training", *n].upper) == pytest.approx(2500)  # H100e, not thousands
     assert plan.capacity.query("source == 'total'")["shortfall_h100e"].tolist() == pytest.approx([500])
+
+
+def test_solver_noise_on_a_quantity_column_reads_as_zero():
+    # A column in thousands within HiGHS's feasibility tolerance (1e-7) of 0 would read as 1e-4 units:
+    # natural() reads it as 0, and anything beyond the tolerance as value × 1,000.
+    import pyomo.environ as pyo
+
+    from procure.model.units import natural
+
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(initialize=-5e-8)
+    assert natural(m.x) == 0.0
+    m.x.set_value(1e-7)
+    assert natural(m.x) == 0.0
+    m.x.set_value(2e-3)
+    assert natural(m.x) == pytest.approx(2.0)
+    m.y = pyo.Var()
+    assert natural(m.y) == 0.0

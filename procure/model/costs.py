@@ -24,16 +24,16 @@ def add_costs(m: pyo.ConcreteModel, d: ModelData) -> None:
         opex_fixed         = Σ_i fixed_opex_i / 4 · online_mw[i, n]
         opex_electricity   = Σ_{a,i} K · powered[a, i, n] · kW_a / 1000 · PUE_i · 2190 h · price_i($/MWh) / 1e6
         lease_new          = Σ_o Σ_{k ≤ t < k+L} lot_o · commit[o, k, L, h(n, k)] · price_{o,L} · 2190 / 1e6
-                             (take-or-pay; a pay-per-use offer pays only its used units Σ_w alloc)
+                             (take-or-pay; a pay-per-use offer pays only its used_units)
         lease_existing     = Σ_c units_{c,t} · price_c · 2190 / 1e6     (take-or-pay; else used units)
-        rental             = Σ_r Σ_w alloc[r, w, n] · price_r · 2190 / 1e6
+        rental             = Σ_r used_units[r, n] · price_r · 2190 / 1e6
         shortfall          = Σ_w penalty_w / 1e6 · K · shortfall[w, n]
 
     Units: ``capex_block_i`` = block MW × $M/MW; ``price_{a,t}`` $M per unit (the catalog's k$ path / 1000);
     ``fixed_opex_i`` $M per MW-year (hence / 4); ``kW_a`` per unit; ``price_i`` $/MWh; ``price_{o,L}``,
     ``price_c`` and ``price_r`` $/unit-hour (hence · 2190 h / 1e6); ``penalty_w`` $ per H100e-quarter;
-    ``K`` = QUANTITY_SCALE, as ``powered`` and ``shortfall`` count thousands (:mod:`procure.model.units`);
-    ``used_units`` (alloc in units) is already in units.
+    ``K`` = QUANTITY_SCALE, as ``powered``, ``alloc`` and ``shortfall`` count thousands
+    (:mod:`procure.model.units`); ``used_units[u, n] = Σ_w K · alloc[u, w, n]`` (units, :mod:`procure.model.serving`).
 
     ``residual[n]``: straight-line book value at the horizon end of what node ``n`` bought::
 

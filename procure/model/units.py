@@ -18,7 +18,15 @@ QUANTITY_SCALE = 1000.0
 """Natural units (accelerator units or H100e) per unit of a ``powered``, ``alloc`` or ``shortfall`` column."""
 
 
+SOLVER_NOISE = 1e-7
+"""HiGHS's primal feasibility tolerance: a column may sit this far from its bound of 0."""
+
+
 def natural(var) -> float:
-    """A quantity column's value in natural units (0 when it has none)."""
+    """A quantity column's value in natural units: 0 when it has none or lies within :data:`SOLVER_NOISE` of
+    0. Why: scaled by 1,000, that noise would read as 1e-4 units or H100e and cross the 1e-6 thresholds
+    that decide whether a rental is used or a quarter is short (no plan buys 1e-4 of a unit)."""
     value = pyo.value(var, exception=False)
-    return 0.0 if value is None else QUANTITY_SCALE * float(value)
+    if value is None or abs(value) <= SOLVER_NOISE:
+        return 0.0
+    return QUANTITY_SCALE * float(value)
