@@ -241,8 +241,9 @@ def _solve_highs(model: pyo.ConcreteModel, options: SolveOptions, solver=None, s
 def highs_options(options: SolveOptions) -> dict:
     """HiGHS options beyond the limit, gap and threads: the caller's ``solver_options``, plus
     ``parallel="on"`` whenever HiGHS will run on more than one thread, else its default ``"choose"``, and
-    ``objective_target`` at HiGHS's default (no target) — options stay set on a HiGHS object between solves,
-    so each solve states both unless the caller set them (:mod:`procure.staged` sets a target).
+    ``objective_target`` at HiGHS's default (no target), and with no time limit or thread count given,
+    HiGHS's defaults for those (no limit, automatic) — options stay set on a HiGHS object between solves, so
+    each solve states them unless the caller set them (:mod:`procure.staged` sets a target).
 
     HiGHS 1.15 searches the branch-and-bound tree on several threads only with ``parallel="on"``; without it
     the tree search runs on one thread whatever ``threads`` says. Measured on this project's instances (60 s,
@@ -253,6 +254,12 @@ def highs_options(options: SolveOptions) -> dict:
     extra = dict(options.solver_options)
     extra.setdefault("parallel", "on" if highs_thread_count(options.threads) > 1 else "choose")
     extra.setdefault("objective_target", -math.inf)  # HiGHS's default: a staged stage's target must not stay
+    # Pyomo hands HiGHS a time limit and a thread count only when they are given: without these, a solve
+    # with none would inherit an earlier solve's on the same HiGHS object (a sweep's, a stage's)
+    if options.time_limit is None:
+        extra.setdefault("time_limit", math.inf)
+    if options.threads is None:
+        extra.setdefault("threads", 0)  # HiGHS's "automatic", what fit_highs_threads sized the scheduler for
     return extra
 
 

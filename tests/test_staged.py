@@ -255,3 +255,20 @@ def test_a_stage_stops_at_the_target_and_the_next_solve_does_not_inherit_it(root
     assert again.objective == pytest.approx(SMALL_OPTIMUM, rel=1e-7)
     assert highs_options(SolveOptions())["objective_target"] == float("-inf")
     assert highs_options(SolveOptions(solver_options={"objective_target": 5.0}))["objective_target"] == 5.0
+
+
+def test_a_solve_without_limits_does_not_inherit_an_earlier_limit(root):
+    # Pyomo passes time_limit and threads to HiGHS only when given; HiGHS keeps options between solves (and
+    # counts its run time across them). A solve with no limit after one with a tiny limit must run to the end.
+    from procure.solve import highs_options
+    from test_pinned_objectives import SMALL_OPTIMUM
+
+    model = build_model(build_data(load(root / "instances" / "small.json")))
+    session = HighsSession(model)
+    first = session.solve(SolveOptions(gap=1e-9, time_limit=0.01, threads=2))
+    assert first.termination != "convergenceCriteriaSatisfied"
+    again = session.solve(SolveOptions(gap=1e-9))
+    assert again.termination == "convergenceCriteriaSatisfied"
+    assert again.objective == pytest.approx(SMALL_OPTIMUM, rel=1e-7)
+    assert highs_options(SolveOptions())["time_limit"] == float("inf")
+    assert "time_limit" not in highs_options(SolveOptions(time_limit=5.0))  # Pyomo passes a given limit
