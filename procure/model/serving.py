@@ -58,22 +58,23 @@ def add_serving(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.alloc = pyo.Var(m.ALLOC, within=pyo.NonNegativeReals)
     m.shortfall = pyo.Var(m.WORKLOADS, m.NODES, within=pyo.NonNegativeReals)
 
+    alloc_units = {key: QUANTITY_SCALE * m.alloc[key] for key in m.ALLOC}  # K · alloc: the rows count units
     by_source, by_workload = defaultdict(list), defaultdict(list)
     for u, w, r, t in m.ALLOC:
-        by_source[u, (r, t)].append(QUANTITY_SCALE * m.alloc[u, w, r, t])
-        by_workload[w, (r, t)].append(d.throughput[source[u].accelerator, w] * QUANTITY_SCALE * m.alloc[u, w, r, t])
+        by_source[u, (r, t)].append(alloc_units[u, w, r, t])
+        by_workload[w, (r, t)].append(d.throughput[source[u].accelerator, w] * alloc_units[u, w, r, t])
     limit_rows = [key for key in units if by_source[key]]
     m.source_limit = pyo.Constraint(
         limit_rows, rule=lambda _, u, r, t: sum(by_source[u, (r, t)]) <= units[u, (r, t)])
     share_rows = [(u, w, r, t) for u, w, r, t in m.ALLOC if (source[u].accelerator, w) in d.share_cap]
     m.workload_share = pyo.Constraint(
         share_rows, rule=lambda _, u, w, r, t:
-        QUANTITY_SCALE * m.alloc[u, w, r, t] <= d.share_cap[source[u].accelerator, w] * units[u, (r, t)])
+        alloc_units[u, w, r, t] <= d.share_cap[source[u].accelerator, w] * units[u, (r, t)])
     m.meet_demand = pyo.Constraint(
         m.WORKLOADS, m.NODES, rule=lambda _, w, r, t:
         sum(by_workload[w, (r, t)]) + QUANTITY_SCALE * m.shortfall[w, r, t] == m.demand_h100e[w, r, t])
 
-    served = {key: sum(d.throughput[source[key[0]].accelerator, w] * QUANTITY_SCALE * m.alloc[key[0], w, *key[1]]
+    served = {key: sum(d.throughput[source[key[0]].accelerator, w] * alloc_units[key[0], w, *key[1]]
                        for w in d.WORKLOADS if (key[0], w, *key[1]) in m.ALLOC)
               for key in limit_rows}
     m.served = served
