@@ -173,7 +173,8 @@ def run_highs_alone(mps: str, time_limit: float, gap: float, threads: int | None
     threads = capped_threads(threads)  # as procure's solves are
     if threads:
         h.setOptionValue("threads", int(threads))
-    for key, value in highs_options(SolveOptions(threads=threads)).items():
+    # given the limit, highs_options leaves it to the setOptionValue below (it states "no limit" otherwise)
+    for key, value in highs_options(SolveOptions(time_limit=time_limit, gap=gap, threads=threads)).items():
         h.setOptionValue(key, value)
     t0 = time.perf_counter()
     h.readModel(mps)
