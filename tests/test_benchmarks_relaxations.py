@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import math
 import sys
 from pathlib import Path
 
@@ -125,3 +126,26 @@ def test_binaries_relax_to_the_unit_interval_every_time(tmp_path, monkeypatch):
     solve_relaxations(model, ["none", "none", "leases"], None, 1e-9, 1)
     assert seen == [pyo.UnitInterval, pyo.UnitInterval, pyo.Binary]
     assert signed.domain is pyo.Binary
+
+
+def test_cutoff_reaches_only_the_relaxations_with_integers_and_does_not_stay(small, monkeypatch):
+    # A cutoff just above small.json's proven optimum keeps that plan: the MILP closes at it. Every solve
+    # states HiGHS's objective_bound, the cutoff where the relaxation has integer columns and none (inf)
+    # elsewhere: HiGHS keeps options between solves, so an LP after a MILP would otherwise inherit it.
+    lp = _lp(small)
+    solve_module = importlib.import_module("procure.solve")
+    seen, solve = [], solve_module._solve_highs
+
+    def recording(model, options, solver=None, stoppable=True):
+        seen.append(options.solver_options.get("objective_bound"))
+        return solve(model, options, solver, stoppable)
+
+    monkeypatch.setattr(solve_module, "_solve_highs", recording)
+    model = build_model(small)
+    rows = {r["relaxation"]: r for r in solve_relaxations(model, ["all", "none"], None, 1e-9, 1, SMALL_OPTIMUM + 0.01)}
+    assert rows["all"]["objective"] == pytest.approx(SMALL_OPTIMUM, rel=1e-7)
+    assert rows["none"]["bound"] == pytest.approx(lp, rel=1e-9)
+    assert seen == [SMALL_OPTIMUM + 0.01, math.inf]
+    # a cutoff below the optimum prunes it away: HiGHS returns another plan (or none)
+    below = solve_relaxations(model, ["all"], None, 1e-9, 1, SMALL_OPTIMUM - 1)[0]
+    assert below["objective"] is None or below["objective"] > SMALL_OPTIMUM + 1
