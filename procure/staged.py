@@ -15,12 +15,11 @@ little. Taking them one at a time:
 3. **full** — nothing held, started from stage 2's plan; it improves the plan and the bound while time
    remains. Skipped when stage 2's plan is already within the gap of stage 1's bound.
 
-Stage 1 aims at a tenth of the requested gap (:data:`STAGE1_GAP_FRACTION`) and stage 2 at half of it, so
-that together they can meet it. Stages 2 and 3 also
-stop as soon as they hold a plan that meets the requested gap against stage 1's bound (HiGHS's
-``objective_target``, :func:`target_objective`): searching on for a cheaper plan cannot change the answer's
-status, only its time (meta.json, gap 1e-4, no time limit: the lots search stops at its first such plan
-instead of running to its own gap).
+Stage 1 aims at a tenth of the requested gap and stage 2 at half of it (:data:`STAGE_GAP_FRACTION`), so
+that together they can meet it. Stages 2 and 3 also stop as soon as they hold a plan that meets the
+requested gap against stage 1's bound (HiGHS's ``objective_target``, :func:`target_objective`): searching
+on for a cheaper plan cannot change the answer's status, only its time (meta.json, gap 1e-4, no time
+limit: the lots search stops at its first such plan instead of running to its own gap).
 
 The result reports the best plan found and the best bound of stages 1 and 3; the status is ``optimal``
 only when that gap is within the requested tolerance. Stages 1 and 2 each get a share of the time limit
@@ -55,12 +54,13 @@ STRATEGIES = ("auto", "direct", "staged")
 STAGE_SHARE = {"blocks": 0.7, "lots": 0.28}
 FULL_MIN_SHARE = 0.2
 FULL_STAGE1_MULTIPLE = 3.0  # ... or this many times stage 1's seconds, when stage 1 finished early
-# Stage 1 aims at this fraction of the requested gap, stage 2 at half of it. Stage 1's bound is the one
-# reported and every later plan is built on its blocks, and rounding the lots adds what that gap must also
-# hold (meta.json: 4–10 $M, 3–7e-5 of the objective). At gap 1e-4 with half the gap, stage 1 stopped
-# after 101 s on a block plan whose lots were never within the gap (400 s limit: 1.27e-4); at a tenth it
-# closed in 103 s on another and the lots stage met the gap 18 s later (benchmarks/README.md).
-STAGE1_GAP_FRACTION = 0.1
+# Parts of the requested gap that stages 1 and 2 aim at (the full stage aims at the whole), so that
+# together they can meet it. Stage 1's bound is the one reported and every later plan is built on its
+# blocks, so its gap must leave room for rounding the lots (meta.json: 4–10 $M, 3–7e-5 of the objective).
+# At gap 1e-4 with stage 1 at half the gap, it stopped after 101 s on a block plan whose lots never met the
+# gap (400 s limit: 1.27e-4); at a tenth it closed in 103 s on another, and the lots stage met the gap
+# 18 s later (benchmarks/README.md).
+STAGE_GAP_FRACTION = {"blocks": 0.1, "lots": 0.5}
 MIN_INTEGERS = 100    # below this many integer columns the direct solve is already fast (xs: 63)
 # The rounded plan's LP (0.1–0.2 s on meta.json) gets at least this many seconds even when stage 1 has
 # used up the limit: turning stage 1's plan into a full one is worth a moment past the limit, where
@@ -131,8 +131,7 @@ def _solve_stages(model, d, options, session, start, started, interrupt):
         return left if share is None else min(left, options.time_limit * share + _unused(stages, options))
 
     def run(name: str, share: float | None, start=None, target: float | None = None) -> SolveResult:
-        # stages 1 and 2 aim at part of the gap, so that together they can meet it
-        gap = options.gap if share is None else options.gap * (STAGE1_GAP_FRACTION if name == "blocks" else 0.5)
+        gap = options.gap * STAGE_GAP_FRACTION.get(name, 1.0)
         solver_options = options.solver_options if target is None else {**options.solver_options,
                                                                           "objective_target": target}
         result = session.solve(dataclasses.replace(options, time_limit=budget(share), gap=gap,

@@ -18,7 +18,7 @@ META_GAP = 2e-3      # meta.json is not proven to 1e-4 in minutes; pinned at the
 # (procure.model.units): the same model, but HiGHS now finds cuts at the root and takes another path to the
 # gap. Before: staged 150723.341568, direct 150877.540385 (bound 150626.71).
 # The staged pin moved again when stage 1 came to aim at a tenth of the gap instead of half
-# (procure.staged.STAGE1_GAP_FRACTION): its bound 150626.26 → 150632.37, its plan's rounded lots are
+# (procure.staged.STAGE_GAP_FRACTION): its bound 150626.26 → 150632.37, its plan's rounded lots are
 # within the gap at once (before: 150721.688985).
 META = 150714.888672  # HiGHS 1.15, gap 2e-3, staged strategy (bound 150632.37 from its first stage)
 META_DIRECT = 150779.998254  # HiGHS 1.15, gap 2e-3, one direct MILP solve (bound 150632.62)

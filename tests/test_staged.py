@@ -272,3 +272,23 @@ def test_a_solve_without_limits_does_not_inherit_an_earlier_limit(root):
     assert again.objective == pytest.approx(SMALL_OPTIMUM, rel=1e-7)
     assert highs_options(SolveOptions())["time_limit"] == float("inf")
     assert "time_limit" not in highs_options(SolveOptions(time_limit=5.0))  # Pyomo passes a given limit
+
+
+def test_each_stage_aims_at_its_part_of_the_gap(root, monkeypatch):
+    # Stage 1 at a tenth of the requested gap, the lots search at half, the full stage at the whole
+    # (staged.STAGE_GAP_FRACTION): with gap 1e-9 on small.json no stage meets its gap early, so all run.
+    gaps = defaultdict(list)
+    solve = HighsSession.solve
+
+    def recording(self, options=SolveOptions(), start=None, stoppable=True):
+        gaps[self.model.lots_to_date[next(iter(self.model.lots_to_date))].is_integer()].append(options.gap)
+        return solve(self, options, start, stoppable)
+
+    monkeypatch.setattr(HighsSession, "solve", recording)
+    data = build_data(load(root / "instances" / "small.json"))
+    model = build_model(data)
+    result, stages = solve_staged(model, data, SolveOptions(gap=1e-9, time_limit=60))
+    assert [s.name for s in stages] == ["blocks", "lots (rounded)", "lots", "full"]
+    # lots continuous: stage 1 only; lots integer: the rounded plan's LP, the lots search, the full stage
+    assert gaps[False] == [pytest.approx(1e-10)]
+    assert gaps[True] == [pytest.approx(1e-9), pytest.approx(5e-10), pytest.approx(1e-9)]
