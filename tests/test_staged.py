@@ -281,7 +281,8 @@ def test_each_stage_aims_at_its_part_of_the_gap(root, monkeypatch):
     solve = HighsSession.solve
 
     def recording(self, options=SolveOptions(), start=None, stoppable=True):
-        gaps[self.model.lots_to_date[next(iter(self.model.lots_to_date))].is_integer()].append(options.gap)
+        lots_integer = next(iter(self.model.lots_to_date.values())).is_integer()
+        gaps[lots_integer].append(options.gap)
         return solve(self, options, start, stoppable)
 
     monkeypatch.setattr(HighsSession, "solve", recording)
