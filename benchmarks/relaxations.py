@@ -83,8 +83,8 @@ def solve_relaxations(model, relaxations: list[str], time_limit: float | None, g
                       threads: int | None, cutoff: float | None = None) -> list[dict]:
     """Solve ``model`` once per relaxation (integer groups kept, every other integer column continuous),
     in one HiGHS session; the model's domains are put back afterwards. One row per relaxation. ``cutoff``:
-    HiGHS's ``objective_bound`` for every relaxation with integer columns (HiGHS keeps options between
-    solves, so every other one states its default, no bound)."""
+    HiGHS's ``objective_bound`` for every relaxation with integer columns (every other solve states HiGHS's
+    default, no bound: :func:`procure.solve.highs_options`)."""
     from procure.solve import HighsSession, SolveOptions
     from procure.staged import relaxed_domains
 
@@ -101,9 +101,9 @@ def solve_relaxations(model, relaxations: list[str], time_limit: float | None, g
                 # fractional, first runs a sub-MIP to complete it with the whole time limit of its own:
                 # measured on meta.json, a 5 s relaxation after another took 10.1 s. Start afresh.
                 session.highs.clearSolver()
-                bound = cutoff if cutoff is not None and keep else math.inf
+                given = {"objective_bound": cutoff} if cutoff is not None and keep else {}
                 result = session.solve(SolveOptions(time_limit=time_limit, gap=gap, threads=threads,
-                                                    solver_options={"objective_bound": bound}))
+                                                    solver_options=given))
             rows.append({"relaxation": text, "integers": len(keep), "status": result.status,
                          "objective": result.objective, "bound": _proven(result), "gap": result.gap,
                          "seconds": result.seconds})

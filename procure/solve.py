@@ -241,9 +241,10 @@ def _solve_highs(model: pyo.ConcreteModel, options: SolveOptions, solver=None, s
 def highs_options(options: SolveOptions) -> dict:
     """HiGHS options beyond the limit, gap and threads: the caller's ``solver_options``, plus
     ``parallel="on"`` whenever HiGHS will run on more than one thread, else its default ``"choose"``, and
-    ``objective_target`` at HiGHS's default (no target), and with no time limit or thread count given,
-    HiGHS's defaults for those (no limit, automatic) — options stay set on a HiGHS object between solves, so
-    each solve states them unless the caller set them (:mod:`procure.staged` sets a target).
+    ``objective_target`` and ``objective_bound`` at HiGHS's defaults (no target, no cutoff), and with no time
+    limit or thread count given, HiGHS's defaults for those (no limit, automatic) — options stay set on a
+    HiGHS object between solves, so each solve states them unless the caller set them (:mod:`procure.staged`
+    sets a target, ``benchmarks.relaxations --cutoff`` a cutoff).
 
     HiGHS 1.15 searches the branch-and-bound tree on several threads only with ``parallel="on"``; without it
     the tree search runs on one thread whatever ``threads`` says. Measured on this project's instances (60 s,
@@ -253,7 +254,8 @@ def highs_options(options: SolveOptions) -> dict:
     (meta.json's LP relaxation, 2.9 s both ways)."""
     extra = dict(options.solver_options)
     extra.setdefault("parallel", "on" if highs_thread_count(options.threads) > 1 else "choose")
-    extra.setdefault("objective_target", -math.inf)  # HiGHS's default: a staged stage's target must not stay
+    extra.setdefault("objective_target", -math.inf)  # HiGHS's defaults: a staged stage's target must not stay,
+    extra.setdefault("objective_bound", math.inf)    # nor a relaxation's cutoff
     # Pyomo hands HiGHS a time limit and a thread count only when they are given: without these, a solve
     # with none would inherit an earlier solve's on the same HiGHS object (a sweep's, a stage's)
     if options.time_limit is None:

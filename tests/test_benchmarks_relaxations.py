@@ -130,14 +130,14 @@ def test_binaries_relax_to_the_unit_interval_every_time(tmp_path, monkeypatch):
 
 def test_cutoff_reaches_only_the_relaxations_with_integers_and_does_not_stay(small, monkeypatch):
     # A cutoff just above small.json's proven optimum keeps that plan: the MILP closes at it. Every solve
-    # states HiGHS's objective_bound, the cutoff where the relaxation has integer columns and none (inf)
+    # hands HiGHS an objective_bound, the cutoff where the relaxation has integer columns and none (inf)
     # elsewhere: HiGHS keeps options between solves, so an LP after a MILP would otherwise inherit it.
     lp = _lp(small)
     solve_module = importlib.import_module("procure.solve")
     seen, solve = [], solve_module._solve_highs
 
     def recording(model, options, solver=None, stoppable=True):
-        seen.append(options.solver_options.get("objective_bound"))
+        seen.append(solve_module.highs_options(options)["objective_bound"])  # what HiGHS is given
         return solve(model, options, solver, stoppable)
 
     monkeypatch.setattr(solve_module, "_solve_highs", recording)
