@@ -241,7 +241,7 @@ def sweep(
     spec: Path = typer.Argument(..., help="Sweep spec JSON file."),
     out: Optional[Path] = typer.Option(None, "--out", help="Output directory (default out/<spec-stem>)."),
     workers: Optional[int] = typer.Option(None, "--workers", min=1,
-                                          help="Local worker processes (default: one per core)."),
+                                          help="Local worker processes (default: one per CPU this process may use)."),
     dask: Optional[str] = typer.Option(None, "--dask", help="Run on a Dask cluster (scheduler address)."),
     resume: bool = typer.Option(False, "--resume", help="Keep the points already in DIR; run only the missing."),
     time_limit: Optional[float] = typer.Option(None, "--time-limit", min=0, help="Seconds per point (overrides spec)."),

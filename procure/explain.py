@@ -57,7 +57,7 @@ from procure.data import ModelData
 from procure.model import build_model
 from procure.model.units import QUANTITY_SCALE, natural
 from procure.solve import (HighsSession, SolveOptions, SolveResult, capped_threads, fit_highs_threads, highs_solver,
-                           solve_model)
+                           highs_thread_count, solve_model)
 
 TOL = 1e-9
 DUAL_TOL = 1e-9          # $M per unit: below this a shadow price counts as zero
@@ -247,7 +247,7 @@ def solve_fixed_lp(m: pyo.ConcreteModel, time_limit: float | None = None, thread
         from pyomo.contrib.solver.solvers.highs import Highs
 
         highs_solver()  # raises SolverUnavailable when highspy is missing
-        threads = capped_threads(threads)
+        threads = highs_thread_count(capped_threads(threads))  # stated: HiGHS's own default counts the hardware
         fit_highs_threads(threads)
         solver = Highs(treat_fixed_vars_as_params=False)
         start = time.perf_counter()

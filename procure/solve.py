@@ -15,6 +15,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pyomo.environ as pyo
 from pyomo.opt import SolverStatus
@@ -46,7 +47,7 @@ class SolveOptions:
     solver: str = "highs"
     time_limit: float | None = None   # seconds
     gap: float = 1e-4                 # relative MIP gap
-    threads: int | None = None        # at most the machine's hardware threads (more are capped to them)
+    threads: int | None = None        # at most the CPUs this process may use (more are capped to them)
     tee: bool = False
     solver_options: dict = field(default_factory=dict)
 
@@ -54,9 +55,41 @@ class SolveOptions:
         object.__setattr__(self, "threads", capped_threads(self.threads))
 
 
+CGROUP_CPU_LIMITS = (
+    (Path("/sys/fs/cgroup/cpu.max"), None),                      # cgroup v2: "<quota> <period>" or "max <period>"
+    (Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"), Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us")),  # v1; -1: none
+)
+"""Where a container's CPU quota is read (:func:`cgroup_cpu_limit`)."""
+
+
 def machine_threads() -> int:
-    """Hardware threads of this machine (``os.cpu_count()``, 1 when unknown)."""
-    return os.cpu_count() or 1
+    """CPUs this process may use: those it is allowed to run on (its affinity; ``os.cpu_count()`` where
+    that is unknown), at most its container's CPU quota rounded up, and at least 1. A container limited
+    to 2 CPUs on a 64-core host sees 64 in ``os.cpu_count()``; a sweep starting 64 workers there, or
+    HiGHS starting 64 threads, would only queue for the 2."""
+    allowed = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    quota = cgroup_cpu_limit()
+    return max(1, min(allowed, math.ceil(quota)) if quota is not None else allowed)
+
+
+def cgroup_cpu_limit() -> float | None:
+    """CPUs' worth of time per second the cgroup quota grants (e.g. 1.5), or None: no quota, or none
+    readable (not Linux, no cgroup file system mounted, a file in a form not recognised)."""
+    for quota_file, period_file in CGROUP_CPU_LIMITS:
+        try:
+            fields = quota_file.read_text().split()
+            if period_file is not None:
+                fields.append(period_file.read_text().strip())
+        except (OSError, UnicodeDecodeError):
+            continue
+        if len(fields) != 2 or fields[0] == "max":
+            return None
+        try:
+            quota, period = float(fields[0]), float(fields[1])
+        except ValueError:
+            return None
+        return quota / period if quota > 0 and period > 0 else None
+    return None
 
 
 def capped_threads(threads: int | None) -> int | None:
@@ -242,7 +275,7 @@ def highs_options(options: SolveOptions) -> dict:
     """HiGHS options beyond the limit, gap and threads: the caller's ``solver_options``, plus
     ``parallel="on"`` whenever HiGHS will run on more than one thread, else its default ``"choose"``, and
     ``objective_target`` and ``objective_bound`` at HiGHS's defaults (no target, no cutoff), and with no time
-    limit or thread count given, HiGHS's defaults for those (no limit, automatic) — options stay set on a
+    limit or thread count given, no limit and :func:`default_threads` — options stay set on a
     HiGHS object between solves, so each solve states them unless the caller set them (:mod:`procure.staged`
     sets a target, ``benchmarks.relaxations --cutoff`` a cutoff).
 
@@ -261,13 +294,20 @@ def highs_options(options: SolveOptions) -> dict:
     if options.time_limit is None:
         extra.setdefault("time_limit", math.inf)
     if options.threads is None:
-        extra.setdefault("threads", 0)  # HiGHS's "automatic", what fit_highs_threads sized the scheduler for
+        extra.setdefault("threads", default_threads())  # what fit_highs_threads sized the scheduler for
     return extra
 
 
+def default_threads() -> int:
+    """The threads a HiGHS run gets when none are asked for: half the CPUs this process may use, rounded
+    up. That is HiGHS's own rule (half the hardware threads, rounded up), applied to what this process may
+    use: HiGHS counts hardware threads, a container's CPU quota or not."""
+    return (machine_threads() + 1) // 2
+
+
 def highs_thread_count(threads: int | None) -> int:
-    """The threads a HiGHS run will use: ``threads``, or HiGHS's default of half the machine's."""
-    return threads if threads else max(machine_threads() // 2, 1)
+    """The threads a HiGHS run will use: ``threads``, or :func:`default_threads`."""
+    return threads if threads else default_threads()
 
 
 _scheduler = threading.local()  # the ``threads`` this thread's HiGHS task scheduler was started with
@@ -281,7 +321,7 @@ def fit_highs_threads(threads: int | None) -> None:
     run asking for another count fails at once ("global scheduler has already been initialized"), which
     would read as "no plan". A thread procure has not seen may have run HiGHS itself (a raw ``highspy``
     model, another library): restart it then too. One thread never runs two HiGHS solves at once."""
-    wanted = threads or 0  # 0: HiGHS's own default
+    wanted = highs_thread_count(threads)
     if getattr(_scheduler, "threads", None) != wanted:
         import highspy
 

@@ -593,8 +593,8 @@ def sweep(spec: str | Path | dict | SweepPlan, out: str | Path | None = None, *,
     """Run a sweep and return its table (one row per point, ordered by point).
 
     ``spec``: a spec file, a dict (its ``instance`` relative to ``base_dir``) or a loaded plan.
-    ``out``: output directory (default ``out/<sweep name>``). ``workers``: local processes (default: the
-    cores); ``dask``: a scheduler address or a ``distributed.Client`` to run on instead. ``resume``: keep
+    ``out``: output directory (default ``out/<sweep name>``). ``workers``: local processes (default: one per
+    CPU this process may use, :func:`procure.solve.machine_threads`); ``dask``: a scheduler address or a ``distributed.Client`` to run on instead. ``resume``: keep
     the rows already in ``out`` and run only the missing points. ``time_limit`` and ``gap`` override the
     spec's ``solve`` settings. Raises :class:`procure.validation.InstanceError` for a bad spec.
     """
@@ -661,7 +661,9 @@ def _sweep_into(out_dir: Path, plan: SweepPlan, workers, dask, resume: bool, pro
     by_id = {p.id: p for p in plan.points}
     tasks = [PointTask(p.id, p.assignments) for p in _structure_order(plan) if p.id not in done]
     context = context_for(plan)
-    n_workers = max(1, min(workers or os.cpu_count() or 1, max(len(tasks), 1)))
+    from procure.solve import machine_threads  # (imports Pyomo: not at the top)
+
+    n_workers = max(1, min(workers or machine_threads(), max(len(tasks), 1)))
 
     journal.open(fresh=not resume)
     bar = _Progress(len(plan.points), len(done), plan.name, progress, failures)

@@ -120,6 +120,49 @@ def test_threads_above_the_machines_are_capped_to_them():
 
     from procure.solve import SolveOptions, machine_threads
 
-    assert machine_threads() == (os.cpu_count() or 1)
+    assert 1 <= machine_threads() <= len(os.sched_getaffinity(0))
     assert SolveOptions(threads=100_000).threads == machine_threads()
     assert SolveOptions(threads=1).threads == 1 and SolveOptions().threads is None
+
+
+@pytest.mark.parametrize("files, affinity, expected", [
+    ({"cpu.max": "max 100000\n"}, 8, 8),                          # v2, no quota: the affinity
+    ({"cpu.max": "200000 100000\n"}, 8, 2),                       # v2, 2 CPUs' worth on an 8-CPU host
+    ({"cpu.max": "150000 100000\n"}, 8, 2),                       # 1.5 CPUs: rounded up
+    ({"cpu.max": "50000 100000\n"}, 8, 1),                        # half a CPU: at least one
+    ({"cpu.max": "400000 100000\n"}, 3, 3),                       # quota above the affinity: the affinity
+    ({"quota": "-1\n", "period": "100000\n"}, 4, 4),              # v1, no quota
+    ({"quota": "300000\n", "period": "100000\n"}, 16, 3),         # v1, 3 CPUs' worth
+    ({"cpu.max": "garbage\n"}, 4, 4),                             # a form not recognised: no quota
+    ({}, 4, 4),                                                   # no cgroup files (not Linux, not mounted)
+])
+def test_machine_threads_are_the_cpus_the_process_may_use(tmp_path, monkeypatch, files, affinity, expected):
+    # os.cpu_count() counts the host: a container given 2 CPUs on a 64-core host would have started 64 sweep
+    # workers and told HiGHS about 64 threads
+    import importlib
+    import os
+
+    solve_module = importlib.import_module("procure.solve")
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    monkeypatch.setattr(solve_module, "CGROUP_CPU_LIMITS", (
+        (tmp_path / "cpu.max", None), (tmp_path / "quota", tmp_path / "period")))
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(affinity)))
+    assert solve_module.machine_threads() == expected
+    assert solve_module.default_threads() == (expected + 1) // 2  # HiGHS's rule, on the CPUs procure may use
+    assert solve_module.SolveOptions(threads=64).threads == expected
+
+
+def test_default_threads_are_stated_to_highs(monkeypatch):
+    # HiGHS's own default counts the hardware threads; procure states its count, so that a container's
+    # quota holds and the task scheduler is sized for the count the run uses
+    import importlib
+
+    solve_module = importlib.import_module("procure.solve")
+    monkeypatch.setattr(solve_module, "machine_threads", lambda: 3)
+    assert solve_module.highs_options(solve_module.SolveOptions())["threads"] == 2
+    assert solve_module.highs_options(solve_module.SolveOptions())["parallel"] == "on"
+    monkeypatch.setattr(solve_module, "machine_threads", lambda: 2)
+    assert solve_module.highs_options(solve_module.SolveOptions())["threads"] == 1
+    assert solve_module.highs_options(solve_module.SolveOptions())["parallel"] == "choose"
+    assert solve_module.highs_options(solve_module.SolveOptions(threads=2))["parallel"] == "on"

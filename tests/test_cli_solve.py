@@ -108,15 +108,15 @@ def test_unknown_solver_prints_no_pyomo_traceback():
 def test_more_threads_than_the_machine_has_are_capped(tmp_path, root):
     # HiGHS aborted the whole process (SIGABRT, exit 134, no message) asked for 100,000 threads; a
     # subprocess, so that an abort cannot take pytest down with it
-    import os
-
     done = subprocess.run([sys.executable, "-c", "from procure.cli import main; main()", "solve",
                            str(root / "instances" / "tiny.json"),
                            "--threads", "100000", "--json", "--no-report", "--out", str(tmp_path / "o")],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
-    assert summary["status"] == "optimal" and summary["options"]["threads"] == (os.cpu_count() or 1)
+    from procure.solve import machine_threads
+
+    assert summary["status"] == "optimal" and summary["options"]["threads"] == machine_threads()
 
 
 def test_out_inside_a_file_is_refused_before_solving(tmp_path, monkeypatch):
