@@ -7,9 +7,10 @@ little. Taking them one at a time:
 
 1. **blocks** — lots continuous (``lots_to_date ∈ ℝ≥0``), everything else as built. This is a relaxation
    of the full model, so its proven bound is a valid lower bound for the full model too.
-2. **lots** — ``blocks_to_date`` held at stage 1's values (through their bounds). First every lot total is
-   rounded up (never below its parent's, trimmed to the supply caps and the capex budget) and, with every
-   integer held, an LP completes the plan. Then HiGHS searches the lots between the floor and ceiling of
+2. **lots** — ``blocks_to_date`` held at stage 1's values (through their bounds). First the lot totals are
+   rounded (up above each of a few fractional thresholds in turn, the ceiling first; never below the
+   parent's, trimmed to the supply caps and the capex budget) and, with every integer held, an LP completes
+   each rounding; the cheapest plan is kept. Then HiGHS searches the lots between the floor and ceiling of
    stage 1's values, started from that plan. Both are restrictions of the full model: what they find is
    a feasible plan of it.
 3. **full** — nothing held, started from stage 2's plan; it improves the plan and the bound while time
@@ -66,6 +67,12 @@ MIN_INTEGERS = 100    # below this many integer columns the direct solve is alre
 # used up the limit: turning stage 1's plan into a full one is worth a moment past the limit, where
 # skipping it would return no plan at all (measured on meta.json at a 5–8 s limit before this floor).
 COMPLETION_MIN_SECONDS = 5.0
+# Where stage 2 rounds a lot total up (:func:`round_lots`): above each of these fractional parts in turn,
+# the cheapest completed plan kept. The ceiling alone is always feasible where stage 1 was, but buys up
+# to a lot more everywhere; the best threshold differs by instance (meta.json, stage 1 at 42 s: 150,714.9
+# $M at 0, 150,697.2 at 0.2, 150,682.3 at 0.4, 150,746.9 at 0.5; best at 0.1 on small, 0.2 on m and l, 0.3
+# on xl), and each try is one LP with every integer held (0.1–0.2 s on meta.json).
+ROUNDING_THRESHOLDS = (0.0, 0.1, 0.2, 0.3, 0.4)
 
 
 def can_stage(model: pyo.ConcreteModel) -> bool:
@@ -149,7 +156,7 @@ def _solve_stages(model, d, options, session, start, started, interrupt):
     plan = None
     if first.has_solution:
         fractional = {id(v): v.value or 0.0 for v in lots}
-        plan = _round_and_complete(model, d, session, options, budget, stages, push)
+        plan = _round_and_complete(model, d, session, options, budget, stages, push, interrupt)
         # then let HiGHS search between the floor and ceiling of stage 1's lots, from the rounded plan
         lots_budget = budget(STAGE_SHARE["lots"])
         # at least a second: HiGHS's presolve and root do not stop at the time limit
@@ -177,26 +184,40 @@ def _solve_stages(model, d, options, session, start, started, interrupt):
     return _combine(model, options, started, first, final, plan), stages
 
 
-def _round_and_complete(model, d, session, options, budget, stages, push):
-    """Stage 2, cheap: round stage 1's lot totals up (:func:`round_lots`), hold every integer at its value
-    and solve what is left, an LP, given at least :data:`COMPLETION_MIN_SECONDS`. Returns (values,
-    objective) or None."""
-    rounded = round_lots(model, d)
+def _round_and_complete(model, d, session, options, budget, stages, push, interrupt):
+    """Stage 2, cheap: round stage 1's lot totals (:func:`round_lots`) at each of
+    :data:`ROUNDING_THRESHOLDS`, hold every integer at its value and solve what is left, an LP; keep the
+    cheapest plan. The first rounding (the ceiling) gets at least :data:`COMPLETION_MIN_SECONDS`; the
+    others run only while the lots stage's time lasts and Ctrl-C has not been pressed. Returns (values,
+    objective) or None; the model holds the plan returned (else stage 1's values)."""
+    fractional = _values(model)
     integers = [v for v in model.component_data_objects(pyo.Var)
                 if (v.is_integer() or v.is_binary()) and not v.fixed]
-    with _pinned(integers, lambda v: rounded.get(id(v), round(v.value or 0.0)), push):
+    best, results = None, []
+    for threshold in ROUNDING_THRESHOLDS:
         limit = budget(STAGE_SHARE["lots"])
-        limit = None if limit is None else max(limit, COMPLETION_MIN_SECONDS)
-        result = session.solve(dataclasses.replace(options, time_limit=limit), stoppable=False)
-    stages.append(Stage("lots (rounded)", result.status, result.objective, result.bound, result.seconds,
-                        termination=result.termination))
-    return (_values(model), result.objective) if result.has_solution else None
+        if results and (interrupt.requested or (limit is not None and limit < 1.0)):
+            break
+        _restore(model, fractional)
+        rounded = round_lots(model, d, threshold)
+        with _pinned(integers, lambda v: rounded.get(id(v), round(v.value or 0.0)), push):
+            limit = None if limit is None else max(limit, COMPLETION_MIN_SECONDS if not results else 0.0)
+            result = session.solve(dataclasses.replace(options, time_limit=limit), stoppable=False)
+        results.append(result)
+        if result.has_solution and (best is None or result.objective < best[1] - 1e-9):
+            best = _values(model), result.objective, result
+    _restore(model, best[0] if best else fractional)
+    chosen = best[2] if best else results[0]
+    stages.append(Stage("lots (rounded)", chosen.status, chosen.objective, chosen.bound,
+                        sum(r.seconds for r in results), termination=chosen.termination))
+    return best[:2] if best else None
 
 
-def round_lots(model: pyo.ConcreteModel, d: ModelData) -> dict[int, int]:
-    """Integer lot totals near the current (fractional) ones: the ceiling of each total, never below its
-    parent's; where that would buy more than a supply cap allows, one lot less at the sites rounded up
-    most; then trimmed to the capex budget (:func:`_trim_to_budget`). Returns ``id(var)`` → value."""
+def round_lots(model: pyo.ConcreteModel, d: ModelData, threshold: float = 0.0) -> dict[int, int]:
+    """Integer lot totals near the current (fractional) ones: each total rounded up when its fractional
+    part exceeds ``threshold`` (0: the ceiling) and down otherwise, never below its parent's; where that
+    would buy more than a supply cap allows, one lot less at the sites rounded up most; then trimmed to
+    the capex budget (:func:`_trim_to_budget`). Returns ``id(var)`` → value."""
     lots = model.lots_to_date
     rounded: dict[tuple, int] = {}
     by_node = defaultdict(list)
@@ -206,7 +227,7 @@ def round_lots(model: pyo.ConcreteModel, d: ModelData) -> dict[int, int]:
         parent = d.parent_node[n]
         before = {k: rounded.get((k[0], k[1], *parent), 0) if parent else 0 for k in keys}
         for k in keys:
-            rounded[k] = max(math.ceil((lots[k].value or 0.0) - 1e-6), before[k])
+            rounded[k] = max(math.ceil((lots[k].value or 0.0) - threshold - 1e-6), before[k])
         cap = d.supply_cap.get((a, n[1]))
         if cap is None:
             continue

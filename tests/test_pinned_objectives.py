@@ -20,11 +20,15 @@ META_GAP = 2e-3      # pinned at the 0.2 % gap meta.json reaches in seconds; at 
 # The staged pin moved again when stage 1 came to aim at a tenth of the gap instead of half
 # (procure.staged.STAGE_GAP_FRACTION): its bound 150626.26 → 150632.37, its plan's rounded lots are
 # within the gap at once (before: 150721.688985).
-META = 150714.888672  # HiGHS 1.15, gap 2e-3, staged strategy (bound 150632.37 from its first stage)
+# And again when the rounded plan became the cheapest of the rounding thresholds
+# (procure.staged.ROUNDING_THRESHOLDS) instead of the ceiling alone: 150714.888672 → 150682.307696, up at
+# fractional parts above 0.4; stage 1 and its bound are unchanged.
+META = 150682.307696  # HiGHS 1.15, gap 2e-3, staged strategy (bound 150632.37 from its first stage)
 META_DIRECT = 150779.998254  # HiGHS 1.15, gap 2e-3, one direct MILP solve (bound 150632.62)
 # meta.json proven to 1e-4 (staged default, 2 threads, no limit reached; ~2 min on 2 cores): stage 1 closes
-# at 1e-5 and the lots search stops at its first plan within 1e-4 of stage 1's bound.
-META_PROVEN = 150669.158857
+# at 1e-5 and the lots search stops at its first plan within 1e-4 of stage 1's bound. That search starts from
+# the rounded plan, so the rounding thresholds moved it too (from the ceiling's: 150669.158857).
+META_PROVEN = 150670.081793
 META_PROVEN_BOUND = 150656.593904
 META_LP = 150626.256863  # supply caps written at their last whole lot (150624.896009 before: +1.36)
 PINNED_WITH_HIGHS = "1.15."
@@ -86,7 +90,7 @@ def test_meta_direct_pinned(root):
 def test_meta_proven_to_the_default_gap(root):
     # The staged default proves meta.json to the default gap 1e-4 with two threads and no time limit: the
     # bound is stage 1's (lots continuous, closed to a tenth of the gap), the plan the lots search's first
-    # one within the gap of it: (150669.158857 − 150656.593904) / 150669.158857 = 8.34e-5. A solve without
+    # one within the gap of it: (150670.081793 − 150656.593904) / 150670.081793 = 8.95e-5. A solve without
     # a time limit is deterministic, with parallel tree search too; the threads are capped to the machine's.
     # The 600 s limit is never reached here (stage 1 gets 420 s and needs ~100 s): it only keeps a
     # regression from running on without end (at half the gap, stage 1's plan never met 1e-4).

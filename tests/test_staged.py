@@ -113,6 +113,41 @@ def test_rounding_trims_to_the_capex_budget_without_moving_spend_to_another_year
     assert pyo.value(row.body) == pytest.approx(2.0)
 
 
+@pytest.mark.parametrize("threshold, expected", [(0.0, (2, 3)), (0.3, (2, 2)), (0.7, (1, 2))])
+def test_rounding_rounds_up_above_the_threshold_never_below_the_parent(tmp_path, threshold, expected):
+    # Totals 1.6 (Q1) and 2.25 (Q2). Threshold 0 is the ceiling: 2 and 3. At 0.3, 1.6 rounds up (0.6 > 0.3)
+    # and 2.25 down (0.25 ≤ 0.3): 2 and 2. At 0.7, 1.6 rounds down to 1 and 2.25 down to 2.
+    inst = base_instance(quarters=2, demand=[0, 0])
+    inst["sites"] = [site("s1", mw=100)]
+    inst["purchases"] = [{"accelerator": "G"}]
+    model, data = _hand_model(tmp_path, inst, with_catalog_change("G"))
+    model.lots_to_date["G", "s1", "base", 0].set_value(1.6)
+    model.lots_to_date["G", "s1", "base", 1].set_value(2.25)
+    rounded = round_lots(model, data, threshold)
+    assert (rounded[id(model.lots_to_date["G", "s1", "base", 0])],
+            rounded[id(model.lots_to_date["G", "s1", "base", 1])]) == expected
+
+
+def test_rounded_plan_is_the_cheapest_of_the_thresholds(root, monkeypatch):
+    # Stage 1 is the same in every run (no time limit: deterministic); the rounded stage keeps the cheapest
+    # of its completed plans, so with every threshold it matches the best run given one threshold alone, and
+    # on small.json that beats the ceiling (the only rounding before the thresholds)
+    data = build_data(load(root / "instances" / "small.json"))
+
+    def rounded_objective(thresholds):
+        monkeypatch.setattr(staged, "ROUNDING_THRESHOLDS", thresholds)
+        model = build_model(data)
+        _, stages = solve_staged(model, data, SolveOptions(gap=1e-3))
+        (stage,) = [s for s in stages if s.name == "lots (rounded)"]
+        return stage.objective
+
+    every = staged.ROUNDING_THRESHOLDS
+    alone = {t: rounded_objective((t,)) for t in every}
+    together = rounded_objective(every)
+    assert together == pytest.approx(min(alone.values()), rel=1e-12)
+    assert together < alone[0.0] - 1e-6
+
+
 def test_staged_reaches_the_pinned_small_optimum_with_a_valid_bound(root):
     plan = procure.solve(root / "instances" / "small.json", gap=1e-4, strategy="staged")
     assert plan.summary["strategy"] == "staged"
@@ -290,6 +325,8 @@ def test_each_stage_aims_at_its_part_of_the_gap(root, monkeypatch):
     model = build_model(data)
     result, stages = solve_staged(model, data, SolveOptions(gap=1e-9, time_limit=60))
     assert [s.name for s in stages] == ["blocks", "lots (rounded)", "lots", "full"]
-    # lots continuous: stage 1 only; lots integer: the rounded plan's LP, the lots search, the full stage
+    # lots continuous: stage 1 only; lots integer: the rounded plans' LPs (one per threshold), the lots
+    # search, the full stage
     assert gaps[False] == [pytest.approx(1e-10)]
-    assert gaps[True] == [pytest.approx(1e-9), pytest.approx(5e-10), pytest.approx(1e-9)]
+    rounded = [pytest.approx(1e-9)] * len(staged.ROUNDING_THRESHOLDS)
+    assert gaps[True] == rounded + [pytest.approx(5e-10), pytest.approx(1e-9)]
