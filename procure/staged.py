@@ -190,27 +190,28 @@ def _round_and_complete(model, d, session, options, budget, stages, push, interr
     cheapest plan. The first rounding (the ceiling) gets at least :data:`COMPLETION_MIN_SECONDS`; the
     others run only while the lots stage's time lasts and Ctrl-C has not been pressed. Returns (values,
     objective) or None; the model holds the plan returned (else stage 1's values)."""
-    fractional = _values(model)
+    stage1_values = _values(model)
     integers = [v for v in model.component_data_objects(pyo.Var)
                 if (v.is_integer() or v.is_binary()) and not v.fixed]
-    best, results = None, []
+    results, best, best_values = [], None, None
     for threshold in ROUNDING_THRESHOLDS:
         limit = budget(STAGE_SHARE["lots"])
-        if results and (interrupt.requested or (limit is not None and limit < 1.0)):
+        if not results and limit is not None:
+            limit = max(limit, COMPLETION_MIN_SECONDS)
+        elif results and (interrupt.requested or (limit is not None and limit < 1.0)):
             break
-        _restore(model, fractional)
+        _restore(model, stage1_values)
         rounded = round_lots(model, d, threshold)
         with _pinned(integers, lambda v: rounded.get(id(v), round(v.value or 0.0)), push):
-            limit = None if limit is None else max(limit, COMPLETION_MIN_SECONDS if not results else 0.0)
             result = session.solve(dataclasses.replace(options, time_limit=limit), stoppable=False)
         results.append(result)
-        if result.has_solution and (best is None or result.objective < best[1] - 1e-9):
-            best = _values(model), result.objective, result
-    _restore(model, best[0] if best else fractional)
-    chosen = best[2] if best else results[0]
+        if result.has_solution and (best is None or result.objective < best.objective - 1e-9):
+            best, best_values = result, _values(model)
+    _restore(model, best_values or stage1_values)
+    chosen = best or results[0]
     stages.append(Stage("lots (rounded)", chosen.status, chosen.objective, chosen.bound,
                         sum(r.seconds for r in results), termination=chosen.termination))
-    return best[:2] if best else None
+    return (best_values, best.objective) if best else None
 
 
 def round_lots(model: pyo.ConcreteModel, d: ModelData, threshold: float = 0.0) -> dict[int, int]:

@@ -594,8 +594,9 @@ def sweep(spec: str | Path | dict | SweepPlan, out: str | Path | None = None, *,
 
     ``spec``: a spec file, a dict (its ``instance`` relative to ``base_dir``) or a loaded plan.
     ``out``: output directory (default ``out/<sweep name>``). ``workers``: local processes (default: one per
-    CPU this process may use, :func:`procure.solve.machine_threads`); ``dask``: a scheduler address or a ``distributed.Client`` to run on instead. ``resume``: keep
-    the rows already in ``out`` and run only the missing points. ``time_limit`` and ``gap`` override the
+    CPU this process may use, :func:`procure.solve.machine_threads`); ``dask``: a scheduler address or a
+    ``distributed.Client`` to run on instead. ``resume``: keep the rows already in ``out`` and run only the
+    missing points. ``time_limit`` and ``gap`` override the
     spec's ``solve`` settings. Raises :class:`procure.validation.InstanceError` for a bad spec.
     """
     overrides = {"time_limit": time_limit, "gap": gap}
