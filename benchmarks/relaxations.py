@@ -7,7 +7,10 @@ Each relaxation keeps the integrality of the groups it names and makes every oth
 continuous; ``none`` is the LP relaxation, ``all`` the MILP itself. Groups: ``blocks`` (power blocks,
 ``blocks_to_date``), ``lots`` (purchase lots, ``lots_to_date``), ``leases`` (lease lots and signing
 binaries), each optionally narrowed by its first index: ``blocks:<site>``, ``lots:<accelerator>``,
-``leases:<offer>``. Join groups with ``+``.
+``leases:<offer>``; and ``groups`` (``group_blocks_online``, blocks online per block size summed over
+sites, ``groups:<MW>``), sums of block totals that are continuous as built and integer only where kept:
+``--keep groups+blocks:greenfield_gas`` lets sites of one block size share their blocks fractionally.
+Join groups with ``+``. ``--highs KEY=VALUE`` passes a HiGHS option to every relaxation (repeatable).
 
 Every relaxation's proven bound is a lower bound on the MILP's optimum too, so the table ends with the
 best of them: on an instance where branch-and-bound on the whole MILP stalls, a relaxation that keeps only
@@ -26,6 +29,7 @@ prunes that optimum away and voids the row (HiGHS 1.15 then reports whatever pla
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import sys
 import time
@@ -35,10 +39,16 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     __package__ = "benchmarks"
 
+import pyomo.environ as pyo  # noqa: E402
+
 from benchmarks.generator import SHIPPED, SPECS  # noqa: E402
 from benchmarks.run import _fmt, _gap, _load, option_problems  # noqa: E402
 
-FAMILIES = {"blocks": ("blocks_to_date",), "lots": ("lots_to_date",), "leases": ("lease_lots_to_date", "signed")}
+FAMILIES = {"blocks": ("blocks_to_date",), "lots": ("lots_to_date",), "leases": ("lease_lots_to_date", "signed"),
+            "groups": ("group_blocks_online",)}
+# Columns that are sums of integer columns, continuous as built (procure.model.power.add_block_groups): a
+# relaxation that keeps them makes them integer; ``all`` (the MILP as built) leaves them as they are.
+IMPLIED_FAMILIES = ("groups",)
 
 
 def integer_groups(model) -> dict[str, list]:
@@ -50,7 +60,7 @@ def integer_groups(model) -> dict[str, list]:
             if var is None:
                 continue
             for key, v in var.items():
-                if not (v.is_integer() or v.is_binary()):
+                if not (v.is_integer() or v.is_binary() or family in IMPLIED_FAMILIES):
                     continue
                 groups.setdefault(family, []).append(v)
                 groups.setdefault(f"{family}:{key[0]}", []).append(v)
@@ -64,7 +74,7 @@ def parse_relaxation(text: str, groups: dict[str, list]) -> tuple[str, ...]:
     if names in ((), ("none",)):
         return ()
     if names == ("all",):
-        return tuple(f for f in FAMILIES if f in groups)
+        return tuple(f for f in FAMILIES if f in groups and f not in IMPLIED_FAMILIES)
     unknown = [n for n in names if n not in groups]
     if unknown:
         raise ValueError(f"unknown group(s) in {text!r}: {', '.join(unknown)} (this instance has: "
@@ -80,34 +90,51 @@ def default_relaxations(groups: dict[str, list]) -> list[str]:
 
 
 def solve_relaxations(model, relaxations: list[str], time_limit: float | None, gap: float,
-                      threads: int | None, cutoff: float | None = None) -> list[dict]:
+                      threads: int | None, cutoff: float | None = None, highs: dict | None = None) -> list[dict]:
     """Solve ``model`` once per relaxation (integer groups kept, every other integer column continuous),
     in one HiGHS session; the model's domains are put back afterwards. One row per relaxation. ``cutoff``:
     HiGHS's ``objective_bound`` for every relaxation with integer columns (every other solve states HiGHS's
-    default, no bound: :func:`procure.solve.highs_options`)."""
+    default, no bound: :func:`procure.solve.highs_options`). ``highs``: HiGHS options for every relaxation."""
     from procure.solve import HighsSession, SolveOptions
     from procure.staged import relaxed_domains
 
     groups = integer_groups(model)
     kept_per_relaxation = [parse_relaxation(r, groups) for r in relaxations]  # all checked before solving
-    integers = list({id(v): v for vs in groups.values() for v in vs}.values())
+    integers = [v for v in {id(v): v for vs in groups.values() for v in vs}.values() if v.is_integer() or v.is_binary()]
+    implied = [v for f in IMPLIED_FAMILIES for v in groups.get(f, [])]
     session = HighsSession(model)
     rows = []
     with session.manual_updates():
         for text, kept in zip(relaxations, kept_per_relaxation):
             keep = {id(v) for g in kept for v in groups[g]}
-            with relaxed_domains([v for v in integers if id(v) not in keep], session.solver.update_variables):
+            push = session.solver.update_variables
+            with (relaxed_domains([v for v in integers if id(v) not in keep], push),
+                  _integral([v for v in implied if id(v) in keep], push)):
                 # HiGHS keeps the last run's solution through a change of integrality and, finding it
                 # fractional, first runs a sub-MIP to complete it with the whole time limit of its own:
                 # measured on meta.json, a 5 s relaxation after another took 10.1 s. Start afresh.
                 session.highs.clearSolver()
-                given = {"objective_bound": cutoff} if cutoff is not None and keep else {}
+                given = {**(highs or {}), **({"objective_bound": cutoff} if cutoff is not None and keep else {})}
                 result = session.solve(SolveOptions(time_limit=time_limit, gap=gap, threads=threads,
                                                     solver_options=given))
             rows.append({"relaxation": text, "integers": len(keep), "status": result.status,
                          "objective": result.objective, "bound": _proven(result), "gap": result.gap,
                          "seconds": result.seconds})
     return rows
+
+
+@contextlib.contextmanager
+def _integral(variables, push):
+    """Make continuous ``variables`` (≥ 0) integer and push that to HiGHS; make them continuous again on exit."""
+    try:
+        for v in variables:
+            v.domain = pyo.NonNegativeIntegers
+        push(variables)
+        yield
+    finally:
+        for v in variables:
+            v.domain = pyo.NonNegativeReals
+        push(variables)
 
 
 def _proven(result) -> float | None:
@@ -148,7 +175,26 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=2, help="HiGHS threads (default 2)")
     p.add_argument("--cutoff", type=float, metavar="V",
                    help="$M: a plan this cheap is known (HiGHS objective_bound), so the time measures proving")
+    p.add_argument("--highs", action="append", default=[], metavar="KEY=VALUE",
+                   help="a HiGHS option for every relaxation, e.g. mip_heuristic_run_rins=false (repeatable)")
     return p
+
+
+def highs_option(text: str) -> tuple[str, object]:
+    """``"key=value"`` → (key, value) with value a bool, int or float where it reads as one. Raises
+    ``ValueError`` without an ``=``."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise ValueError(f"--highs {text!r}: expected KEY=VALUE")
+    value = value.strip()
+    if value.lower() in ("true", "false"):
+        return key.strip(), value.lower() == "true"
+    for kind in (int, float):
+        try:
+            return key.strip(), kind(value)
+        except ValueError:
+            pass
+    return key.strip(), value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     from procure.data import build_data
     from procure.model import build_model
 
-    model = build_model(build_data(_load(a.instance)))
+    model = build_model(build_data(_load(a.instance)), block_groups=True)
     groups = integer_groups(model)
     relaxations = a.keep or default_relaxations(groups)
     if "none" not in relaxations:  # the LP is the yardstick of the bound − LP column (a second or so)
@@ -170,12 +216,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for r in relaxations:
             parse_relaxation(r, groups)
+        highs = dict(highs_option(o) for o in a.highs)
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
     started = time.perf_counter()
-    rows = solve_relaxations(model, relaxations, a.time_limit, a.gap, a.threads, a.cutoff)
+    rows = solve_relaxations(model, relaxations, a.time_limit, a.gap, a.threads, a.cutoff, highs)
     cutoff = f", cutoff {a.cutoff:,.2f} $M" if a.cutoff is not None else ""
+    cutoff += "".join(f", {k}={v}" for k, v in highs.items())
     print(f"{a.instance}: relaxations at time limit {a.time_limit:g} s each, gap {a.gap:g}, {a.threads} "
           f"thread(s){cutoff}; {time.perf_counter() - started:.0f} s in all.\n")
     print(markdown(rows))

@@ -19,7 +19,7 @@ from benchmarks.relaxations import (default_relaxations, integer_groups, main, p
 from procure.data import build_data  # noqa: E402
 from procure.model import build_model  # noqa: E402
 from procure.solve import SolveOptions, solve_model  # noqa: E402
-from helpers import base_instance, load  # noqa: E402
+from helpers import base_instance, load, site  # noqa: E402
 from test_pinned_objectives import SMALL_OPTIMUM  # noqa: E402
 
 
@@ -149,3 +149,46 @@ def test_cutoff_reaches_only_the_relaxations_with_integers_and_does_not_stay(sma
     # a cutoff below the optimum prunes it away: HiGHS returns another plan (or none)
     below = solve_relaxations(model, ["all"], None, 1e-9, 1, SMALL_OPTIMUM - 1)[0]
     assert below["objective"] is None or below["objective"] > SMALL_OPTIMUM + 1
+
+
+def _two_sites(tmp_path, demand: float):
+    # One quarter; two sites with 1-MW blocks (lead 0, at most one each), each MW online costing 0.8 $M a
+    # quarter in fixed opex (3.2 $M per MW-year); G nearly free, 1 MW and 1 H100e a unit; short H100e cost 1.
+    inst = base_instance(quarters=1, demand=[demand])
+    expansion = {"block_mw": 1, "max_blocks": 1, "lead_quarters": 0, "capex_musd_per_mw": 0}
+    inst["sites"] = [site(s, fixed_opex_musd_per_mw_year=3.2, expansion=expansion) for s in ("s1", "s2")]
+    inst["purchases"] = [{"accelerator": "G", "price_scale": 1e-9}]
+    return build_model(build_data(load(tmp_path, inst)), block_groups=True)
+
+
+def test_groups_keep_the_sum_of_blocks_whole(tmp_path):
+    # Demand 1.5. The LP builds 1.5 blocks: 1.5 × 0.8 = 1.2. With whole blocks: one block and 0.5 short,
+    # 0.8 + 0.5 = 1.3 (two blocks: 1.6; none: 1.5). Keeping only the sum of the two sites' blocks whole
+    # (groups) costs the same 1.3: sum 1 → 0.8 + 0.5, sum 2 → 1.6.
+    model = _two_sites(tmp_path, 1.5)
+    assert [list(model.group_blocks_online)] == [[(1.0, "base", 0)]]
+    rows = {r["relaxation"]: r for r in solve_relaxations(model, ["none", "groups", "blocks", "all"], None, 1e-9, 1)}
+    assert rows["none"]["bound"] == pytest.approx(1.2, abs=1e-6)
+    assert rows["groups"]["bound"] == pytest.approx(1.3, abs=1e-6)
+    assert rows["groups"]["integers"] == 1
+    assert rows["all"]["objective"] == pytest.approx(1.3, abs=1e-6)
+    # the MILP as built leaves the group column continuous (it is a sum of integers) and counts no extra integer
+    assert rows["all"]["integers"] == sum(1 for v in model.component_data_objects(pyo.Var) if v.is_integer())
+    assert all(not v.is_integer() for v in model.group_blocks_online.values())
+
+
+def test_groups_relaxation_lies_between_the_lp_and_the_blocks_relaxation(small):
+    model = build_model(small, block_groups=True)
+    rows = {r["relaxation"]: r for r in solve_relaxations(model, ["none", "groups", "blocks"], None, 1e-9, 1)}
+    # every block total whole makes every sum whole, so keeping the sums is the weaker relaxation
+    assert rows["none"]["bound"] - 1e-6 <= rows["groups"]["bound"] <= rows["blocks"]["bound"] + 1e-6
+    assert all(v.domain is pyo.NonNegativeReals for v in model.group_blocks_online.values())
+
+
+def test_highs_options_parse():
+    from benchmarks.relaxations import highs_option
+    assert highs_option("mip_heuristic_run_rins=false") == ("mip_heuristic_run_rins", False)
+    assert highs_option("random_seed=3") == ("random_seed", 3)
+    assert highs_option("mip_heuristic_effort=0.3") == ("mip_heuristic_effort", 0.3)
+    with pytest.raises(ValueError, match="KEY=VALUE"):
+        highs_option("random_seed")

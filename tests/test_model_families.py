@@ -44,6 +44,31 @@ def test_lead_time_forces_a_lease_until_power_arrives(tmp_path):
     assert ("2026Q2", "s1", "power") not in online and online[("2026Q3", "s1", "power")] == 10
 
 
+def test_block_groups_sum_the_blocks_online_per_block_size(tmp_path):
+    # 4 quarters; s1 and s2 build 10-MW blocks (lead 1 and 2), s3 5-MW blocks (lead 1). A start at quarter
+    # τ is online from τ + lead, and starts are allowed while τ + lead ≤ 3: s1 and s3 at 0-2, s2 at 0-1.
+    # Blocks online by size: 10 MW at quarter 1 s1's total by 0; at 2 s1's by 1 + s2's by 0; at 3 s1's by 2
+    # + s2's by 1. 5 MW: s3's total by 0, 1, 2 at quarters 1, 2, 3. Nothing is online at quarter 0.
+    from pyomo.core.expr.visitor import identify_variables
+    from procure.data import build_data
+    from procure.model import build_model
+    inst = base_instance(quarters=4)
+    inst["sites"] = [site(s, expansion={"block_mw": mw, "max_blocks": 3, "lead_quarters": lead, "capex_musd_per_mw": 0})
+                     for s, mw, lead in (("s1", 10, 1), ("s2", 10, 2), ("s3", 5, 1))]
+    inst["purchases"] = [{"accelerator": "G"}]
+    model = build_model(build_data(load(tmp_path, inst)), block_groups=True)
+    assert not hasattr(build_model(build_data(load(tmp_path, inst))), "group_blocks_online")  # off by default
+    terms = {k: sorted(v.name for v in identify_variables(row.body) if v.parent_component() is model.blocks_to_date)
+             for k, row in model.group_blocks_online_def.items()}
+    assert terms == {
+        (5.0, "base", 1): ["blocks_to_date[s3,base,0]"], (5.0, "base", 2): ["blocks_to_date[s3,base,1]"],
+        (5.0, "base", 3): ["blocks_to_date[s3,base,2]"],
+        (10.0, "base", 1): ["blocks_to_date[s1,base,0]"],
+        (10.0, "base", 2): ["blocks_to_date[s1,base,1]", "blocks_to_date[s2,base,0]"],
+        (10.0, "base", 3): ["blocks_to_date[s1,base,2]", "blocks_to_date[s2,base,1]"]}
+    assert all(not v.is_integer() for v in model.group_blocks_online.values())  # implied integers, as built
+
+
 def test_max_blocks_limits_power(tmp_path):
     # One 1-MW block at most, lead 0: one unit of G powered; demand 3 → 2 H100e short × $1M in each of 2
     # quarters = 4.

@@ -18,7 +18,7 @@ from procure.model.fleet import add_fleet, add_power_capacity, add_supply
 from procure.model.leases import add_leases, add_provider_capacity
 from procure.model.policy import add_budget, add_owned_share, add_provider_share, add_vendor_share
 from procure.model.parameters import add_parameters
-from procure.model.power import add_power_pipeline
+from procure.model.power import add_block_groups, add_power_pipeline
 from procure.model.serving import add_serving
 
 __all__ = ["build_model", "ELASTIC_FAMILIES"]
@@ -26,11 +26,14 @@ __all__ = ["build_model", "ELASTIC_FAMILIES"]
 ELASTIC_FAMILIES = ("budget", "provider_capacity", "vendor_share", "provider_share", "owned_share")
 
 
-def build_model(data: ModelData, elastic: bool = False, relax_integers: bool = False) -> pyo.ConcreteModel:
+def build_model(data: ModelData, elastic: bool = False, relax_integers: bool = False,
+                block_groups: bool = False) -> pyo.ConcreteModel:
     """Build the extensive-form MILP.
 
     ``elastic`` adds a penalised slack to every row of :data:`ELASTIC_FAMILIES` (used to explain an
-    infeasible instance); ``relax_integers`` builds the LP relaxation.
+    infeasible instance); ``relax_integers`` builds the LP relaxation; ``block_groups`` adds the columns of
+    :func:`~procure.model.power.add_block_groups` (implied integers, for ``benchmarks.relaxations``; off by
+    default because even continuous columns that change nothing move HiGHS's search path).
     """
     m = pyo.ConcreteModel(name=data.name)
     m.domains = SimpleNamespace(  # plain attribute: global sets cannot be model components
@@ -43,6 +46,8 @@ def build_model(data: ModelData, elastic: bool = False, relax_integers: bool = F
 
     add_parameters(m, data)
     add_power_pipeline(m, data)
+    if block_groups:
+        add_block_groups(m, data)
     add_fleet(m, data)
     add_supply(m, data)
     add_power_capacity(m, data)

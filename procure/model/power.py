@@ -51,3 +51,43 @@ def add_power_pipeline(m: pyo.ConcreteModel, d: ModelData) -> None:
         return mw + d.block_mw[i] * (started + committed)
 
     m.online_mw = pyo.Expression(d.SITES, m.NODES, rule=online)
+
+
+def add_block_groups(m: pyo.ConcreteModel, d: ModelData) -> None:
+    """Blocks online per block size, summed over sites.
+
+    Sites whose blocks have the same size ``g`` (MW) form a group ``I_g``. Columns
+    ``group_blocks_online[g, n] ≥ 0`` (continuous as built), rows ``group_blocks_online_def[g, n]``::
+
+        group_blocks_online[g, n] = Σ_{i ∈ I_g, t − lead_i ≥ first_i} blocks_to_date[i, h(n, t − lead_i)]
+
+    the blocks started (beyond the committed ones) that are online at ``n``. One column per distinct sum:
+    a node whose sum is the same running totals as an earlier node's (a quarter where no site's total
+    arrives, or before the scenarios part) has no column of its own.
+
+    Added only when ``build_model(..., block_groups=True)``: a sum of integer totals is integral, so these
+    columns are implied integers, continuous, and change no optimum (they do move HiGHS's search path: the
+    staged meta.json plan at gap 2e-3 went 150,682.31 → 150,684.82 $M with them, so procure's own solves
+    leave them out). They state the relaxation that makes them integer and
+    the running totals continuous (``python -m benchmarks.relaxations meta --keep groups``): how many blocks
+    of each size are online at each node stays whole, and the LP may share them between sites. On meta.json
+    that relaxation keeps nearly all of the blocks' integrality gap and closes far sooner than the blocks
+    themselves (benchmarks/README.md).
+    """
+    starts = {i: d.block_start_quarters[i] for i in d.EXPANDABLE if d.block_start_quarters[i]}
+    sizes = sorted({d.block_mw[i] for i in starts})
+    rows, seen = {}, set()
+    for g in sizes:
+        for n in d.NODES:
+            totals = []
+            for i in starts:
+                arrived = n[1] - d.lead[i]
+                if d.block_mw[i] == g and arrived >= starts[i][0]:  # the total is constant after its window
+                    totals.append(m.blocks_to_date[i, *d.history(n)[min(arrived, starts[i][-1])]])
+            key = (g, frozenset(id(v) for v in totals))
+            if totals and key not in seen:
+                seen.add(key)
+                rows[g, *n] = totals
+    m.group_blocks_online = pyo.Var(list(rows), within=pyo.NonNegativeReals)
+    m.group_blocks_online_def = pyo.Constraint(
+        list(rows), rule=lambda _, g, r, t: m.group_blocks_online[g, r, t] == sum(rows[g, r, t]))
