@@ -266,12 +266,6 @@ def _solve_point(state: _WorkerState, task: PointTask, row: dict) -> None:
                            threads=settings.get("threads"))
     solver = session.session.solver
     solver.update_parameters()
-    if row["mode"] == "persistent":
-        # Solve the changed model from scratch (its plan still goes in as the start below): HiGHS 1.15's hot
-        # start from the last solve's basis can return a wrong optimum, rarely and not reproducibly
-        # (ERGO-Code/HiGHS#3294, open). CI once got 2.22 $M here where a fresh solve gives 4.31
-        # (tests/test_sweep.py, in-place vs fresh); clearing the solver drops only the basis and factors.
-        session.session.highs.clearSolver()
     start = session.last_solution if settings.get("warm_start", True) else None
     strategy = settings.get("strategy", "auto")
     # a neighbour's plan is usually within the gap already, so auto stages only the points that start cold
