@@ -29,7 +29,6 @@ prunes that optimum away and voids the row (HiGHS 1.15 then reports whatever pla
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
 import sys
 import time
@@ -96,20 +95,20 @@ def solve_relaxations(model, relaxations: list[str], time_limit: float | None, g
     HiGHS's ``objective_bound`` for every relaxation with integer columns (every other solve states HiGHS's
     default, no bound: :func:`procure.solve.highs_options`). ``highs``: HiGHS options for every relaxation."""
     from procure.solve import HighsSession, SolveOptions
-    from procure.staged import relaxed_domains
+    from procure.staged import relaxed_domains, with_domains
 
     groups = integer_groups(model)
     kept_per_relaxation = [parse_relaxation(r, groups) for r in relaxations]  # all checked before solving
     integers = [v for v in {id(v): v for vs in groups.values() for v in vs}.values() if v.is_integer() or v.is_binary()]
     implied = [v for f in IMPLIED_FAMILIES for v in groups.get(f, [])]
     session = HighsSession(model)
+    push = session.solver.update_variables
     rows = []
     with session.manual_updates():
         for text, kept in zip(relaxations, kept_per_relaxation):
             keep = {id(v) for g in kept for v in groups[g]}
-            push = session.solver.update_variables
             with (relaxed_domains([v for v in integers if id(v) not in keep], push),
-                  _integral([v for v in implied if id(v) in keep], push)):
+                  with_domains([v for v in implied if id(v) in keep], lambda v: pyo.NonNegativeIntegers, push)):
                 # HiGHS keeps the last run's solution through a change of integrality and, finding it
                 # fractional, first runs a sub-MIP to complete it with the whole time limit of its own:
                 # measured on meta.json, a 5 s relaxation after another took 10.1 s. Start afresh.
@@ -121,20 +120,6 @@ def solve_relaxations(model, relaxations: list[str], time_limit: float | None, g
                          "objective": result.objective, "bound": _proven(result), "gap": result.gap,
                          "seconds": result.seconds})
     return rows
-
-
-@contextlib.contextmanager
-def _integral(variables, push):
-    """Make continuous ``variables`` (≥ 0) integer and push that to HiGHS; make them continuous again on exit."""
-    try:
-        for v in variables:
-            v.domain = pyo.NonNegativeIntegers
-        push(variables)
-        yield
-    finally:
-        for v in variables:
-            v.domain = pyo.NonNegativeReals
-        push(variables)
 
 
 def _proven(result) -> float | None:

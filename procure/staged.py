@@ -281,15 +281,21 @@ def _subtree(d: ModelData, rounded: dict[tuple, int], key: tuple) -> list[tuple]
     return [k for k in rounded if k[0] == a and k[1] == i and k[3] >= t and d.history((k[2], k[3]))[t] == (r, t)]
 
 
-@contextlib.contextmanager
 def relaxed_domains(variables, push):
     """Make integer ``variables`` continuous (binaries ``[0, 1]``, others ``≥ 0``, their bounds kept) and
     push that to HiGHS with ``push``; put each one's domain back (and push it) on exit."""
+    return with_domains(variables, lambda v: pyo.UnitInterval if v.is_binary() else pyo.NonNegativeReals, push)
+
+
+@contextlib.contextmanager
+def with_domains(variables, domain_of, push):
+    """Give each of ``variables`` the domain ``domain_of(v)`` (bounds kept) and push that to HiGHS with
+    ``push``; put each one's domain back (and push it) on exit."""
     variables = list(variables)
     saved = [(v, v.domain) for v in variables]
     try:
-        for v, domain in saved:
-            v.domain = pyo.UnitInterval if v.is_binary() else pyo.NonNegativeReals
+        for v, _ in saved:
+            v.domain = domain_of(v)
         push(variables)
         yield
     finally:

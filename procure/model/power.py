@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from procure.data import ModelData
-from procure.model.running import add_running_total
+from procure.model.running import add_running_total, total_at
 
 
 def add_power_pipeline(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -82,8 +82,9 @@ def add_block_groups(m: pyo.ConcreteModel, d: ModelData) -> None:
             totals = []
             for i in starts:
                 arrived = n[1] - d.lead[i]
-                if d.block_mw[i] == g and arrived >= starts[i][0]:  # the total is constant after its window
-                    totals.append(m.blocks_to_date[i, *d.history(n)[min(arrived, starts[i][-1])]])
+                if d.block_mw[i] == g and arrived >= starts[i][0]:
+                    totals.append(total_at(m.blocks_to_date, d, i, (starts[i][0], starts[i][-1]),
+                                           d.history(n)[arrived]))
             key = (g, frozenset(id(v) for v in totals))
             if totals and key not in seen:
                 seen.add(key)

@@ -34,11 +34,7 @@ def add_running_total(m: pyo.ConcreteModel, d: ModelData, name: str, windows: di
     m.add_component(name, var)
 
     def at(g: Hashable, n: Node):
-        first, last = windows[g]
-        if n[1] < first:
-            return 0
-        node = d.history(n)[min(n[1], last)]
-        return var[(*_flat(g), *node)]
+        return total_at(var, d, g, windows[g], n)
 
     def define(_, *key):
         g, n = group_of[key]
@@ -48,6 +44,15 @@ def add_running_total(m: pyo.ConcreteModel, d: ModelData, name: str, windows: di
 
     m.add_component(f"{name}_def", pyo.Constraint(keys, rule=define))
     return at
+
+
+def total_at(var: pyo.Var, d: ModelData, g: Hashable, window: tuple[int, int], n: Node):
+    """Running total ``var`` of group ``g`` (quarters ``window`` = (first, last)) at node ``n``: the variable
+    of ``h(n, min(t, last))``, or 0 before the window opens."""
+    first, last = window
+    if n[1] < first:
+        return 0
+    return var[(*_flat(g), *d.history(n)[min(n[1], last)])]
 
 
 def quarter_windows(pairs) -> dict[Hashable, tuple[int, int]]:
