@@ -271,10 +271,15 @@ def _solve_highs(model: pyo.ConcreteModel, options: SolveOptions, solver=None, s
                    seconds, "highs", interrupted)
 
 
+SUB_MIP_HEURISTICS = ("mip_heuristic_run_rins", "mip_heuristic_run_rens", "mip_heuristic_run_root_reduced_cost")
+"""HiGHS's heuristics that solve sub-MIPs, on by default (:mod:`procure.staged` turns them off for one stage)."""
+
+
 def highs_options(options: SolveOptions) -> dict:
     """HiGHS options beyond the limit, gap and threads: the caller's ``solver_options``, plus
     ``parallel="on"`` whenever HiGHS will run on more than one thread, else its default ``"choose"``, and
-    ``objective_target`` and ``objective_bound`` at HiGHS's defaults (no target, no cutoff), and with no time
+    ``objective_target``, ``objective_bound`` and :data:`SUB_MIP_HEURISTICS` at HiGHS's defaults (no target,
+    no cutoff, heuristics on), and with no time
     limit or thread count given, no limit and :func:`default_threads` — options stay set on a
     HiGHS object between solves, so each solve states them unless the caller set them (:mod:`procure.staged`
     sets a target, ``benchmarks.relaxations --cutoff`` a cutoff).
@@ -288,7 +293,9 @@ def highs_options(options: SolveOptions) -> dict:
     extra = dict(options.solver_options)
     extra.setdefault("parallel", "on" if highs_thread_count(options.threads) > 1 else "choose")
     extra.setdefault("objective_target", -math.inf)  # HiGHS's defaults: a staged stage's target must not stay,
-    extra.setdefault("objective_bound", math.inf)    # nor a relaxation's cutoff
+    extra.setdefault("objective_bound", math.inf)    # nor a relaxation's cutoff,
+    for heuristic in SUB_MIP_HEURISTICS:             # nor the staged bound stage's heuristics switched off
+        extra.setdefault(heuristic, True)
     # Pyomo hands HiGHS a time limit and a thread count only when they are given: without these, a solve
     # with none would inherit an earlier solve's on the same HiGHS object (a sweep's, a stage's)
     if options.time_limit is None:

@@ -1,35 +1,48 @@
-"""Staged MILP solve: settle the power blocks with purchase lots relaxed, then the lots, then everything.
+"""Staged MILP solve: prove a bound on a small relaxation, settle the power blocks, then the lots.
 
 Why: the model's integrality gap has two parts of the same size — the timing of power blocks (few, costly
 decisions) and the rounding of purchase lots to whole racks (thousands of cheap ones). Branch-and-bound on
 both at once finds poor incumbents (HiGHS's own heuristics spend the first minute on sub-MIPs) and proves
-little. Taking them one at a time:
+little. Nearly all of the blocks' part is carried by how many blocks of each size are online at each node,
+summed over sites (the columns of :func:`procure.model.power.add_block_groups`): whole sums, with the
+sites free to share them, prove on meta.json the bound that whole blocks per site prove, in a third of the
+time. Taking the parts one at a time:
 
-1. **blocks** — lots continuous (``lots_to_date ∈ ℝ≥0``), everything else as built. This is a relaxation
-   of the full model, so its proven bound is a valid lower bound for the full model too.
-2. **lots** — ``blocks_to_date`` held at stage 1's values (through their bounds). First the lot totals are
-   rounded (up above each of a few fractional thresholds in turn, the ceiling first; never below the
+1. **bound** — the block sums integer; blocks, lots and leases continuous; HiGHS's sub-MIP heuristics
+   off (:data:`BOUND_STAGE_OPTIONS`). A relaxation of the full model: its proven bound is a valid lower
+   bound of the full model, and it is the bound the result reports. (A model built without the sums
+   keeps the blocks integer here instead.)
+2. **blocks** — the sums held at stage 1's values, blocks and leases integer, lots continuous: which
+   sites get the blocks, and the leases that go with them (on meta.json 5 s). Where the held sums admit no
+   whole blocks per site, the same search runs with them free.
+3. **lots** — blocks and leases held at stage 2's values (through their bounds). First the lot totals
+   are rounded (up above each of a few fractional thresholds in turn, the ceiling first; never below the
    parent's, trimmed to the supply caps and the capex budget) and, with every integer held, an LP completes
    each rounding; the cheapest plan is kept. Then HiGHS searches the lots between the floor and ceiling of
-   stage 1's values, started from that plan. Both are restrictions of the full model: what they find is
-   a feasible plan of it.
-3. **full** — nothing held, started from stage 2's plan; it improves the plan and the bound while time
-   remains. Skipped when stage 2's plan is already within the gap of stage 1's bound.
+   stage 2's values, started from that plan: with the leases held too, a tenth of the integers, where it
+   finds plans within 1e-4 of the bound in seconds (with the leases free, it found none in a minute).
+   Both are restrictions of the full model: what they find is a feasible plan of it.
+4. **full** — nothing held, started from stage 3's plan; it improves the plan and the bound while time
+   remains. Skipped when stage 3's plan is already within the gap of stage 1's bound.
 
-Stage 1 aims at a tenth of the requested gap and stage 2 at half of it (:data:`STAGE_GAP_FRACTION`), so
-that together they can meet it. Stages 2 and 3 also stop as soon as they hold a plan that meets the
-requested gap against stage 1's bound (HiGHS's ``objective_target``, :func:`target_objective`): searching
-on for a cheaper plan cannot change the answer's status, only its time (meta.json, gap 1e-4, no time
-limit: the lots search stops at its first such plan instead of running to its own gap).
+Stages 1 and 2 aim at a tenth of the requested gap and the lots search at half of it
+(:data:`STAGE_GAP_FRACTION`), so that together they can meet it. The lots search and the full stage also
+stop as soon as they hold a plan that meets the requested gap against stage 1's bound (HiGHS's
+``objective_target``, :func:`target_objective`): searching on for a cheaper plan cannot change the
+answer's status, only its time.
 
-The result reports the best plan found and the best bound of stages 1 and 3; the status is ``optimal``
-only when that gap is within the requested tolerance. Stages 1 and 2 each get a share of the time limit
+The result reports the best plan found and the best bound of stages 1 and 4; the status is ``optimal``
+only when that gap is within the requested tolerance. Stages 1–3 each get a share of the time limit
 (:data:`STAGE_SHARE`) and, when a stage finishes early, the next one inherits what it left; the full
 stage runs on what remains when that is at least :data:`FULL_MIN_SHARE` of the limit, or
 :data:`FULL_STAGE1_MULTIPLE` times what stage 1 took when stage 1 finished early (always when there is
-no plan yet). The one exception to the limit is the rounded plan's LP, which runs even when stage 1
-has used the limit up (:data:`COMPLETION_MIN_SECONDS`). Without a time limit every stage runs to the
-requested gap, and the whole is deterministic.
+no plan yet). The one exception to the limit is the rounded plan's LP, which runs even when the limit is
+used up (:data:`COMPLETION_MIN_SECONDS`). Without a time limit every stage runs to its gap, and the
+whole is deterministic.
+
+Ctrl-C in stage 1 or 2 rounds what that stage holds (blocks and leases to the nearest whole, the lots as
+in stage 3) and completes it by the LP; no search follows. So does a stage 1 that leaves stage 2 less than
+a second of the limit.
 """
 
 from __future__ import annotations
@@ -45,30 +58,33 @@ import pyomo.environ as pyo
 
 from procure.data import ModelData
 from procure.interrupt import ctrl_c_stops_solves
-from procure.solve import HighsSession, SolveOptions, SolveResult, relative_gap
+from procure.solve import SUB_MIP_HEURISTICS, HighsSession, SolveOptions, SolveResult, relative_gap
 
 STRATEGIES = ("auto", "direct", "staged")
 # Shares of the time limit. Stage 1's bound is the one that counts (the full stage hardly moves HiGHS's
-# bound in a minute on meta.json), so it gets most; the full stage gets what the others leave, and only
-# when that is at least FULL_MIN_SHARE: HiGHS's root work is not interruptible, and a full stage started
-# with a few seconds left was measured running 8 s over them.
-STAGE_SHARE = {"blocks": 0.7, "lots": 0.28}
+# bound in a minute on meta.json), so it gets most (meta.json: 31–41 s of a 60 s limit to close it; the
+# blocks 5–6 s, the rounding 1 s, the lots search 8 s to a plan within 1e-4); the full stage gets what the
+# others leave, and only when that is at least FULL_MIN_SHARE: HiGHS's root work is not interruptible, and
+# a full stage started with a few seconds left was measured running 8 s over them.
+STAGE_SHARE = {"bound": 0.7, "blocks": 0.1, "lots": 0.2}
 FULL_MIN_SHARE = 0.2
 FULL_STAGE1_MULTIPLE = 3.0  # ... or this many times stage 1's seconds, when stage 1 finished early
-# Parts of the requested gap that stages 1 and 2 aim at (the full stage aims at the whole), so that
-# together they can meet it. Stage 1's bound is the one reported and every later plan is built on its
-# blocks, so its gap must leave room for rounding the lots (meta.json: 4–10 $M, 3–7e-5 of the objective).
-# At gap 1e-4 with stage 1 at half the gap, it stopped after 101 s on a block plan whose lots never met the
-# gap (400 s limit: 1.27e-4); at a tenth it closed in 103 s on another, and the lots stage met the gap
-# 18 s later (benchmarks/README.md).
-STAGE_GAP_FRACTION = {"blocks": 0.1, "lots": 0.5}
+# Parts of the requested gap that the stages aim at (the full stage aims at the whole), so that together
+# they can meet it. The bound stage's bound is the one reported and every later plan is built on its
+# sums, so its gap must leave room for rounding the lots (meta.json: 4–13 $M, 3–9e-5 of the objective).
+STAGE_GAP_FRACTION = {"bound": 0.1, "blocks": 0.1, "lots": 0.5}
+# Integer families of the lease decisions: continuous in the bound stage, held in the lots search.
+LEASE_FAMILIES = ("lease_lots_to_date", "signed")
+# HiGHS's sub-MIP heuristics, off in the bound stage: on meta.json they took 25 of its 57 s at the root,
+# and its tree search finds the plans that close it without them (closed in 29–38 s without).
+BOUND_STAGE_OPTIONS = {heuristic: False for heuristic in SUB_MIP_HEURISTICS}
 MIN_INTEGERS = 100    # below this many integer columns the direct solve is already fast (xs: 63)
-# The rounded plan's LP (0.1–0.2 s on meta.json) gets at least this many seconds even when stage 1 has
-# used up the limit: turning stage 1's plan into a full one is worth a moment past the limit, where
+# The rounded plan's LP (0.1–0.2 s on meta.json) gets at least this many seconds even when the stages before
+# used up the limit: turning their plan into a full one is worth a moment past the limit, where
 # skipping it would return no plan at all (measured on meta.json at a 5–8 s limit before this floor).
 COMPLETION_MIN_SECONDS = 5.0
 # Where stage 2 rounds a lot total up (:func:`round_lots`): above each of these fractional parts in turn,
-# the cheapest completed plan kept. The ceiling alone is always feasible where stage 1 was, but buys up
+# the cheapest completed plan kept. The ceiling alone is always feasible where stage 2 was, but buys up
 # to a lot more everywhere; the best threshold differs by instance (meta.json, stage 1 at 42 s: 150,714.9
 # $M at 0, 150,697.2 at 0.2, 150,682.3 at 0.4, 150,746.9 at 0.5; best at 0.1 on small, 0.2 on m and l, 0.3
 # on xl), and each try is one LP with every integer held (0.1–0.2 s on meta.json).
@@ -106,14 +122,14 @@ class Stage:
 def solve_staged(model: pyo.ConcreteModel, d: ModelData, options: SolveOptions = SolveOptions(),
                  session: HighsSession | None = None, start: dict[int, float] | list[float] | None = None
                  ) -> tuple[SolveResult, list[Stage]]:
-    """Solve ``model`` in place in three stages (see the module docstring); returns the combined result
+    """Solve ``model`` in place in stages (see the module docstring); returns the combined result
     and one :class:`Stage` per stage run. Variable values hold the best plan found. ``start`` (a plan of
     the full model, e.g. a neighbouring sweep point's) is offered to stage 1, which it is feasible for.
 
     The stages change variable domains and bounds and push exactly those to HiGHS, solving without
     Pyomo's scan of the whole model before each solve (:meth:`HighsSession.manual_updates`).
 
-    Ctrl-C (:mod:`procure.interrupt`) stops the running stage; stage 1's plan is still rounded and
+    Ctrl-C (:mod:`procure.interrupt`) stops the running stage; the plan of stage 1 or 2 is still rounded and
     completed (a fraction of a second), no later search runs, and the result has ``interrupted`` set."""
     started = time.perf_counter()
     with ctrl_c_stops_solves() as interrupt:
@@ -128,6 +144,11 @@ def solve_staged(model: pyo.ConcreteModel, d: ModelData, options: SolveOptions =
 def _solve_stages(model, d, options, session, start, started, interrupt):
     lots = list(model.lots_to_date.values())
     blocks = [v for v in model.blocks_to_date.values() if not v.fixed]
+    leases = [v for name in LEASE_FAMILIES for v in getattr(model, name, {}).values()
+              if (v.is_integer() or v.is_binary()) and not v.fixed]
+    # what the bound stage keeps whole: the blocks online per block size, or without those columns (a model
+    # built with block_groups=False) the blocks themselves
+    groups = list(getattr(model, "group_blocks_online", {}).values()) or blocks
     push = session.solver.update_variables
     stages: list[Stage] = []
 
@@ -137,38 +158,53 @@ def _solve_stages(model, d, options, session, start, started, interrupt):
         left = max(options.time_limit - (time.perf_counter() - started), 0.0)
         return left if share is None else min(left, options.time_limit * share + _unused(stages, options))
 
-    def run(name: str, share: float | None, start=None, target: float | None = None) -> SolveResult:
+    def run(name: str, share: float | None, start=None, target: float | None = None,
+            extra: dict | None = None) -> SolveResult:
         gap = options.gap * STAGE_GAP_FRACTION.get(name, 1.0)
-        solver_options = options.solver_options if target is None else {**options.solver_options,
-                                                                          "objective_target": target}
+        solver_options = {**(extra or {}), **options.solver_options}
+        if target is not None:
+            solver_options["objective_target"] = target
         result = session.solve(dataclasses.replace(options, time_limit=budget(share), gap=gap,
                                                    solver_options=solver_options), start=start)
         stages.append(Stage(name, result.status, result.objective, result.bound, result.seconds,
                             None if start is None else session.start_accepted, result.termination))
         return result
 
-    with relaxed_domains(lots, push):
-        first = run("blocks", STAGE_SHARE["blocks"], start=start)
+    relaxed = lots + leases + ([] if groups is blocks else blocks)
+    with relaxed_domains(relaxed, push), with_domains(groups, lambda v: pyo.NonNegativeIntegers, push):
+        first = run("bound", STAGE_SHARE["bound"], start=start, extra=BOUND_STAGE_OPTIONS)
     if first.status == "infeasible":  # a relaxation: the full model is infeasible too
         return dataclasses.replace(first, seconds=time.perf_counter() - started), stages
 
+    settled = first  # the stage whose values the lots are rounded from
+    blocks_budget = budget(STAGE_SHARE["blocks"])
+    # at least a second, as for the lots search below; with less, the rounding rounds the blocks too
+    if first.has_solution and not interrupt.requested and (blocks_budget is None or blocks_budget >= 1.0):
+        with relaxed_domains(lots, push):
+            with _pinned(groups, lambda v: round(v.value or 0.0), push):
+                settled = run("blocks", STAGE_SHARE["blocks"])
+            if not settled.has_solution and not interrupt.requested:
+                # the bound stage's sums admit no whole blocks per site (a maximum, a lead): search unheld
+                settled = run("blocks", STAGE_SHARE["blocks"])
+
     target = target_objective(first.bound, options.gap)
     plan = None
-    if first.has_solution:
+    if settled.has_solution:
         fractional = {id(v): v.value or 0.0 for v in lots}
         plan = _round_and_complete(model, d, session, options, budget, stages, push, interrupt)
-        # then let HiGHS search between the floor and ceiling of stage 1's lots, from the rounded plan
+        # then let HiGHS search between the floor and ceiling of the settled lots, from the rounded plan,
+        # with the blocks and leases held: a tenth of the integers, a search that finds plans
         lots_budget = budget(STAGE_SHARE["lots"])
         # at least a second: HiGHS's presolve and root do not stop at the time limit
         if not interrupt.requested and (lots_budget is None or lots_budget >= 1.0):
-            with _pinned(blocks, lambda v: round(v.value), push), _bounded(lots, fractional, push):
+            with _pinned(blocks + leases, lambda v: round(v.value), push), _bounded(lots, fractional, push):
                 second = run("lots", STAGE_SHARE["lots"], start=plan[0] if plan else None, target=target)
             if second.has_solution and (plan is None or second.objective < plan[1]):
                 plan = _values(model), second.objective
 
     skip = None
     if interrupt.requested:
-        if plan is None:  # stage 1's own plan is of the relaxation, not a plan of the model
+        if plan is None:  # the plan of stage 1 or 2 is of a relaxation, not a plan of the model
             bound = first.bound if first.bound is not None and math.isfinite(first.bound) else None
             return SolveResult("no_solution", "staged: interrupted", None, bound, None,
                                time.perf_counter() - started, "highs", True), stages
@@ -185,12 +221,13 @@ def _solve_stages(model, d, options, session, start, started, interrupt):
 
 
 def _round_and_complete(model, d, session, options, budget, stages, push, interrupt):
-    """Stage 2, cheap: round stage 1's lot totals (:func:`round_lots`) at each of
+    """Stage 3, cheap: round the settled lot totals (:func:`round_lots`; any other integer to its nearest
+    whole, which only a Ctrl-C before stage 2 ended leaves fractional) at each of
     :data:`ROUNDING_THRESHOLDS`, hold every integer at its value and solve what is left, an LP; keep the
     cheapest plan. The first rounding (the ceiling) gets at least :data:`COMPLETION_MIN_SECONDS`; the
     others run only while the lots stage's time lasts and Ctrl-C has not been pressed. Returns (values,
-    objective) or None; the model holds the plan returned (else stage 1's values)."""
-    stage1_values = _values(model)
+    objective) or None; the model holds the plan returned (else the settled values)."""
+    settled_values = _values(model)
     integers = [v for v in model.component_data_objects(pyo.Var)
                 if (v.is_integer() or v.is_binary()) and not v.fixed]
     results, best, best_values = [], None, None
@@ -200,14 +237,14 @@ def _round_and_complete(model, d, session, options, budget, stages, push, interr
             limit = max(limit, COMPLETION_MIN_SECONDS)
         elif results and (interrupt.requested or (limit is not None and limit < 1.0)):
             break
-        _restore(model, stage1_values)
+        _restore(model, settled_values)
         rounded = round_lots(model, d, threshold)
         with _pinned(integers, lambda v: rounded.get(id(v), round(v.value or 0.0)), push):
             result = session.solve(dataclasses.replace(options, time_limit=limit), stoppable=False)
         results.append(result)
         if result.has_solution and (best is None or result.objective < best.objective - 1e-9):
             best, best_values = result, _values(model)
-    _restore(model, best_values or stage1_values)
+    _restore(model, best_values or settled_values)
     chosen = best or results[0]
     stages.append(Stage("lots (rounded)", chosen.status, chosen.objective, chosen.bound,
                         sum(r.seconds for r in results), termination=chosen.termination))
@@ -349,7 +386,7 @@ def _time_for_full_stage(left: float, first: SolveResult, limit: float) -> bool:
     model's root work, which a time limit does not interrupt, is of the order of stage 1's."""
     if left < 1.0:
         return False
-    finished_early = first.seconds < STAGE_SHARE["blocks"] * limit * 0.9
+    finished_early = first.seconds < STAGE_SHARE["bound"] * limit * 0.9
     return left >= FULL_MIN_SHARE * limit or (finished_early and left >= FULL_STAGE1_MULTIPLE * first.seconds)
 
 

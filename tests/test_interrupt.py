@@ -135,7 +135,9 @@ def test_ctrl_c_in_stage_one_keeps_its_rounded_plan_and_starts_no_search(root):
     session = HighsSession(model)
     press_on_first_incumbent(session)
     result, stages = solve_staged(model, data, NEVER_PROVEN, session=session)
-    assert [s.name for s in stages] == ["blocks", "lots (rounded)"]
+    # stopped in the bound stage (block sums whole, blocks continuous): no blocks search follows, the rounding
+    # rounds the blocks and leases to their nearest whole and the lots as always
+    assert [s.name for s in stages] == ["bound", "lots (rounded)"]
     assert stages[0].status == "feasible"  # stopped, not finished
     # the rounded-plan LP ran to its end although Ctrl-C came first: it is the plan returned
     assert stages[1].status == "optimal"
@@ -145,8 +147,8 @@ def test_ctrl_c_in_stage_one_keeps_its_rounded_plan_and_starts_no_search(root):
 
 
 def test_ctrl_c_with_no_plan_of_the_model_returns_none(root, monkeypatch):
-    # Stage 1's plan is one of the relaxation (lots continuous): when its rounding gives no plan and Ctrl-C
-    # came, there is no plan of the model to return, whatever stage 1 found
+    # The plans of stages 1 and 2 are of relaxations (lots continuous): when their rounding gives no plan and
+    # Ctrl-C came, there is no plan of the model to return, whatever those stages found
     model, data = small_model(root)
 
     def rounding_fails(*args, **kwargs):
@@ -156,7 +158,7 @@ def test_ctrl_c_with_no_plan_of_the_model_returns_none(root, monkeypatch):
 
     monkeypatch.setattr(procure.staged, "_round_and_complete", rounding_fails)
     result, stages = solve_staged(model, data, SolveOptions(time_limit=LIMIT, gap=1e-2))
-    assert [s.name for s in stages] == ["blocks"] and stages[0].status in ("optimal", "feasible")
+    assert [s.name for s in stages] == ["bound", "blocks"] and stages[0].status in ("optimal", "feasible")
     assert result.interrupted and result.status == "no_solution" and result.objective is None
     assert result.bound == pytest.approx(stages[0].bound)
 

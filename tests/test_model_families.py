@@ -56,8 +56,8 @@ def test_block_groups_sum_the_blocks_online_per_block_size(tmp_path):
     inst["sites"] = [site(s, expansion={"block_mw": mw, "max_blocks": 3, "lead_quarters": lead, "capex_musd_per_mw": 0})
                      for s, mw, lead in (("s1", 10, 1), ("s2", 10, 2), ("s3", 5, 1))]
     inst["purchases"] = [{"accelerator": "G"}]
-    model = build_model(build_data(load(tmp_path, inst)), block_groups=True)
-    assert not hasattr(build_model(build_data(load(tmp_path, inst))), "group_blocks_online")  # off by default
+    model = build_model(build_data(load(tmp_path, inst)))  # built by default
+    assert not hasattr(build_model(build_data(load(tmp_path, inst)), block_groups=False), "group_blocks_online")
     terms = {k: sorted(v.name for v in identify_variables(row.body) if v.parent_component() is model.blocks_to_date)
              for k, row in model.group_blocks_online_def.items()}
     assert terms == {

@@ -23,13 +23,16 @@ META_GAP = 2e-3      # pinned at the 0.2 % gap meta.json reaches in seconds; at 
 # And again when the rounded plan became the cheapest of the rounding thresholds
 # (procure.staged.ROUNDING_THRESHOLDS) instead of the ceiling alone: 150714.888672 → 150682.307696, up at
 # fractional parts above 0.4; stage 1 and its bound are unchanged.
-META = 150682.307696  # HiGHS 1.15, gap 2e-3, staged strategy (bound 150632.37 from its first stage)
+# And again when the staged solve came to prove its bound on the block sums (procure.staged's bound stage)
+# and to search the lots with the leases held: at 2e-3 the bound stage's first plan is within a tenth of
+# the gap, and its blocks (150682.307696 before, bound 150632.37) round to a dearer plan within the gap.
+META = 150721.650070  # HiGHS 1.15, gap 2e-3, staged strategy (bound 150656.18 from its bound stage)
 META_DIRECT = 150779.998254  # HiGHS 1.15, gap 2e-3, one direct MILP solve (bound 150632.62)
-# meta.json proven to 1e-4 (staged default, 2 threads, no limit reached; ~2 min on 2 cores): stage 1 closes
-# at 1e-5 and the lots search stops at its first plan within 1e-4 of stage 1's bound. That search starts from
-# the rounded plan, so the rounding thresholds moved it too (from the ceiling's: 150669.158857).
-META_PROVEN = 150670.081793
-META_PROVEN_BOUND = 150656.593904
+# meta.json proven to 1e-4 (staged default, 2 threads, no limit reached; ~53 s on 2 cores): the bound stage
+# closes at 1e-5 and the lots search stops at its first plan within 1e-4 of that bound. Before the bound
+# stage (stage 1 was the blocks relaxation, ~2 min): 150670.081793, bound 150656.593904.
+META_PROVEN = 150669.922187
+META_PROVEN_BOUND = 150655.252521
 META_LP = 150626.256863  # supply caps written at their last whole lot (150624.896009 before: +1.36)
 PINNED_WITH_HIGHS = "1.15."
 
@@ -89,11 +92,11 @@ def test_meta_direct_pinned(root):
 
 def test_meta_proven_to_the_default_gap(root):
     # The staged default proves meta.json to the default gap 1e-4 with two threads and no time limit: the
-    # bound is stage 1's (lots continuous, closed to a tenth of the gap), the plan the lots search's first
-    # one within the gap of it: (150670.081793 − 150656.593904) / 150670.081793 = 8.95e-5. A solve without
-    # a time limit is deterministic, with parallel tree search too; the threads are capped to the machine's.
-    # The 600 s limit is never reached here (stage 1 gets 420 s and needs ~100 s): it only keeps a
-    # regression from running on without end (at half the gap, stage 1's plan never met 1e-4).
+    # bound is the bound stage's (block sums whole, closed to a tenth of the gap), the plan the lots search's
+    # first one within the gap of it: (150669.922187 − 150655.252521) / 150669.922187 = 9.74e-5. A solve
+    # without a time limit is deterministic, with parallel tree search too; the threads are capped to the
+    # machine's. The 600 s limit is never reached here (the bound stage gets 420 s and needs ~35 s): it only
+    # keeps a regression from running on without end.
     from procure.solve import machine_threads
 
     if machine_threads() < 2:
@@ -103,4 +106,4 @@ def test_meta_proven_to_the_default_gap(root):
     assert plan.status == "optimal" and plan.summary["gap"] <= 1e-4
     assert plan.summary["objective"] == pytest.approx(META_PROVEN, rel=same_plan_tolerance())
     assert plan.summary["bound"] == pytest.approx(META_PROVEN_BOUND, rel=same_plan_tolerance())
-    assert [s["stage"] for s in plan.summary["stages"]] == ["blocks", "lots (rounded)", "lots"]
+    assert [s["stage"] for s in plan.summary["stages"]] == ["bound", "blocks", "lots (rounded)", "lots"]

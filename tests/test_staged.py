@@ -155,8 +155,8 @@ def test_staged_reaches_the_pinned_small_optimum_with_a_valid_bound(root):
     assert plan.summary["objective"] == pytest.approx(SMALL, rel=1e-4)
     assert plan.summary["bound"] <= SMALL * (1 + 1e-9)
     names = [stage["stage"] for stage in plan.summary["stages"]]
-    assert names[:2] == ["blocks", "lots (rounded)"]
-    # stage 1 relaxes the lots: its bound is a lower bound of the full model
+    assert names[:3] == ["bound", "blocks", "lots (rounded)"]
+    # stage 1 keeps only the block sums whole: its bound is a lower bound of the full model
     assert plan.summary["stages"][0]["bound"] <= SMALL * (1 + 1e-9)
 
 
@@ -174,18 +174,20 @@ def test_staged_keeps_its_time_limit(root):
 
 def test_stage_one_plan_is_completed_when_it_used_up_the_limit(root, monkeypatch):
     # Stage 1 given the whole limit (share 1.0) cannot prove 5e-7 on meta.json in 10 s, so it stops at
-    # the limit with a plan (found in about 3.5 s here). The rounded plan's LP must still run, past the
-    # limit by at most COMPLETION_MIN_SECONDS, rather than throw that plan away; the lots search, with
-    # no time left, is skipped.
-    monkeypatch.setitem(staged.STAGE_SHARE, "blocks", 1.0)
+    # the limit with a plan of its relaxation (block sums whole, blocks continuous). With no second left,
+    # the blocks search is skipped and the rounding rounds the blocks and leases to their nearest whole
+    # too; the rounded plan's LP must still run, past the limit by at most COMPLETION_MIN_SECONDS, rather
+    # than throw that plan away; the lots search, with no time left, is skipped.
+    monkeypatch.setitem(staged.STAGE_SHARE, "bound", 1.0)
     data = build_data(load(root / "instances" / "meta.json"))
     model = build_model(data)
     result, stages = solve_staged(model, data, SolveOptions(time_limit=10, gap=1e-6))
-    assert stages[0].name == "blocks" and stages[0].status == "feasible"
+    assert stages[0].name == "bound" and stages[0].status == "feasible"
     assert [stage.name for stage in stages[1:]] == ["lots (rounded)"]
     assert result.has_solution and result.status == "feasible"
     assert result.termination == "staged: maxTimeLimit (no time for the full stage)"
     assert stages[0].bound <= result.bound <= result.objective
+    assert all(abs(v.value - round(v.value)) < 1e-6 for v in model.blocks_to_date.values())
     assert result.seconds < 10 + staged.COMPLETION_MIN_SECONDS + 10
 
 
@@ -213,7 +215,7 @@ def test_staged_pushes_its_own_changes_in_a_session_without_auto_updates(root):
     session.stop_auto_updates()
     result, stages = solve_staged(model, data, SolveOptions(gap=1e-4), session=session)
     assert result.objective == pytest.approx(SMALL, rel=1e-4)
-    # stage 1 solved the relaxation (optimum 1358.49 $M, below the full model's proven bound of
+    # stage 1 solved the relaxation (optimum 1356.25 $M, below the full model's proven bound of
     # 1359.42 $M), so the continuous lots reached HiGHS
     assert stages[0].objective < 1359.0
     # and back: a plain re-solve in the same session is the full MILP again, with whole lots
@@ -324,9 +326,69 @@ def test_each_stage_aims_at_its_part_of_the_gap(root, monkeypatch):
     data = build_data(load(root / "instances" / "small.json"))
     model = build_model(data)
     result, stages = solve_staged(model, data, SolveOptions(gap=1e-9, time_limit=60))
-    assert [s.name for s in stages] == ["blocks", "lots (rounded)", "lots", "full"]
-    # lots continuous: stage 1 only; lots integer: the rounded plans' LPs (one per threshold), the lots
-    # search, the full stage
-    assert gaps[False] == [pytest.approx(1e-10)]
+    assert [s.name for s in stages] == ["bound", "blocks", "lots (rounded)", "lots", "full"]
+    # lots continuous: the bound and blocks stages; lots integer: the rounded plans' LPs (one per
+    # threshold), the lots search, the full stage
+    assert gaps[False] == [pytest.approx(1e-10), pytest.approx(1e-10)]
     rounded = [pytest.approx(1e-9)] * len(staged.ROUNDING_THRESHOLDS)
     assert gaps[True] == rounded + [pytest.approx(5e-10), pytest.approx(1e-9)]
+
+
+def _kinds(model):
+    """Per integer family of ``model``: "integer", "held" (every column's bounds equal) or "continuous"."""
+    families = {"sums": model.group_blocks_online, "blocks": model.blocks_to_date, "lots": model.lots_to_date,
+                "leases": model.lease_lots_to_date}
+    kinds = {}
+    for name, var in families.items():
+        columns = [v for v in var.values() if not v.fixed]
+        if columns and all(v.lb is not None and v.lb == v.ub for v in columns):
+            kinds[name] = "held"
+        else:
+            kinds[name] = "integer" if all(v.is_integer() for v in columns) else "continuous"
+    return kinds
+
+
+def test_each_stage_keeps_whole_and_holds_what_it_says(root, monkeypatch):
+    # small.json at gap 1e-9, so that every stage runs. What HiGHS is given at each solve, in order: the
+    # bound stage (only the block sums whole, sub-MIP heuristics off), the blocks stage (sums held, blocks
+    # and leases whole, lots continuous), the rounded plans' LPs (every integer held), the lots search
+    # (blocks and leases held, lots whole), the full stage (everything whole, the sums implied by them).
+    seen = []
+    solve = HighsSession.solve
+
+    def recording(self, options=SolveOptions(), start=None, stoppable=True):
+        heuristics = {k: options.solver_options.get(k) for k in staged.SUB_MIP_HEURISTICS}
+        seen.append((_kinds(self.model), set(heuristics.values())))
+        return solve(self, options, start, stoppable)
+
+    monkeypatch.setattr(HighsSession, "solve", recording)
+    data = build_data(load(root / "instances" / "small.json"))
+    model = build_model(data)
+    _, stages = solve_staged(model, data, SolveOptions(gap=1e-9, time_limit=60))
+    assert [s.name for s in stages] == ["bound", "blocks", "lots (rounded)", "lots", "full"]
+    every = len(staged.ROUNDING_THRESHOLDS)
+    assert [kinds for kinds, _ in seen] == (
+        [{"sums": "integer", "blocks": "continuous", "lots": "continuous", "leases": "continuous"},
+         {"sums": "held", "blocks": "integer", "lots": "continuous", "leases": "integer"}]
+        + [{"sums": "continuous", "blocks": "held", "lots": "held", "leases": "held"}] * every
+        + [{"sums": "continuous", "blocks": "held", "lots": "integer", "leases": "held"},
+           {"sums": "continuous", "blocks": "integer", "lots": "integer", "leases": "integer"}])
+    assert seen[0][1] == {False} and all(heuristics == {None} for _, heuristics in seen[1:])
+    # and HiGHS is handed its defaults back after the bound stage (options stay on a HiGHS object)
+    from procure.solve import highs_options
+    assert all(highs_options(SolveOptions())[k] is True for k in staged.SUB_MIP_HEURISTICS)
+
+
+def test_without_the_block_sums_the_bound_stage_keeps_the_blocks_whole(root):
+    # A model built with block_groups=False: stage 1 is the blocks relaxation (blocks whole, lots and leases
+    # continuous), stage 2 holds the blocks and searches the leases; the proven optimum is reached as with
+    # the sums (SMALL_OPTIMUM at gap 1e-9, bound within the gap)
+    from test_pinned_objectives import SMALL_OPTIMUM
+
+    data = build_data(load(root / "instances" / "small.json"))
+    model = build_model(data, block_groups=False)
+    result, stages = solve_staged(model, data, SolveOptions(gap=1e-9))
+    assert [s.name for s in stages][:2] == ["bound", "blocks"]
+    assert stages[0].bound <= SMALL_OPTIMUM * (1 + 1e-9)
+    assert result.status == "optimal"
+    assert result.objective == pytest.approx(SMALL_OPTIMUM, rel=1e-7)

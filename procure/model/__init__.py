@@ -27,13 +27,13 @@ ELASTIC_FAMILIES = ("budget", "provider_capacity", "vendor_share", "provider_sha
 
 
 def build_model(data: ModelData, elastic: bool = False, relax_integers: bool = False,
-                block_groups: bool = False) -> pyo.ConcreteModel:
+                block_groups: bool = True) -> pyo.ConcreteModel:
     """Build the extensive-form MILP.
 
     ``elastic`` adds a penalised slack to every row of :data:`ELASTIC_FAMILIES` (used to explain an
     infeasible instance); ``relax_integers`` builds the LP relaxation; ``block_groups`` adds the columns of
-    :func:`~procure.model.power.add_block_groups` (implied integers, for ``benchmarks.relaxations``; off by
-    default because even continuous columns that change nothing move HiGHS's search path).
+    :func:`~procure.model.power.add_block_groups` (implied integers whose relaxation gives the staged solve its
+    bound; ``False`` leaves them out, e.g. to measure what they change).
     """
     m = pyo.ConcreteModel(name=data.name)
     m.domains = SimpleNamespace(  # plain attribute: global sets cannot be model components

@@ -65,11 +65,11 @@ def add_block_groups(m: pyo.ConcreteModel, d: ModelData) -> None:
     a node whose sum is the same running totals as an earlier node's (a quarter where no site's total
     arrives, or before the scenarios part) has no column of its own.
 
-    Added only when ``build_model(..., block_groups=True)``: a sum of integer totals is integral, so these
-    columns are implied integers, continuous, and change no optimum (they do move HiGHS's search path: the
-    staged meta.json plan at gap 2e-3 went 150,682.31 → 150,684.82 $M with them, so procure's own solves
-    leave them out). They state the relaxation that makes them integer and
-    the running totals continuous (``python -m benchmarks.relaxations meta --keep groups``): how many blocks
+    Built by default (``build_model(..., block_groups=False)`` leaves them out): a sum of integer totals is
+    integral, so these columns are implied integers, continuous, and change no optimum (they do move
+    HiGHS's search path: the staged meta.json plan at gap 2e-3 went 150,682.31 → 150,684.82 $M with them
+    alone). They state the relaxation that makes them integer and the running totals continuous, the bound
+    stage of :mod:`procure.staged` (``python -m benchmarks.relaxations meta --keep groups``): how many blocks
     of each size are online at each node stays whole, and the LP may share them between sites. On meta.json
     that relaxation keeps nearly all of the blocks' integrality gap and closes far sooner than the blocks
     themselves (benchmarks/README.md).
