@@ -42,8 +42,9 @@ import pyomo.environ as pyo  # noqa: E402
 
 from benchmarks.generator import SHIPPED, SPECS  # noqa: E402
 from benchmarks.run import _fmt, _gap, _load, option_problems  # noqa: E402
+from procure.staged import LEASE_FAMILIES  # noqa: E402
 
-FAMILIES = {"blocks": ("blocks_to_date",), "lots": ("lots_to_date",), "leases": ("lease_lots_to_date", "signed"),
+FAMILIES = {"blocks": ("blocks_to_date",), "lots": ("lots_to_date",), "leases": LEASE_FAMILIES,
             "groups": ("group_blocks_online",)}
 # Columns that are sums of integer columns, continuous as built (procure.model.power.add_block_groups): a
 # relaxation that keeps them makes them integer; ``all`` (the MILP as built) leaves them as they are.
@@ -193,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     from procure.data import build_data
     from procure.model import build_model
 
-    model = build_model(build_data(_load(a.instance)), block_groups=True)
+    model = build_model(build_data(_load(a.instance)))
     groups = integer_groups(model)
     relaxations = a.keep or default_relaxations(groups)
     if "none" not in relaxations:  # the LP is the yardstick of the bound − LP column (a second or so)

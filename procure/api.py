@@ -76,8 +76,9 @@ def solve(source: str | Path | dict | LoadedInstance, *, solver: str = "highs", 
           base_dir: str | Path = ".") -> Plan:
     """Build and solve the instance; on infeasibility, re-solve elastically and name what had to give.
 
-    ``strategy``: ``direct`` (one MILP solve), ``staged`` (blocks, then lots, then everything; see
-    :mod:`procure.staged`; HiGHS only) or ``auto`` (staged where :func:`procure.staged.staged_applies`).
+    ``strategy``: ``direct`` (one MILP solve), ``staged`` (a bound on the block sums, then blocks, lots,
+    everything; see :mod:`procure.staged`; HiGHS only) or ``auto`` (staged where
+    :func:`procure.staged.staged_applies`).
 
     Ctrl-C during the solves (in the main thread) does not raise ``KeyboardInterrupt``: it stops the running
     solve, starts no other (but the short LP that completes a staged solve's rounded plan), and returns the

@@ -104,8 +104,9 @@ def solve(
     lp_relaxation: bool = typer.Option(False, "--lp-relaxation", help="Also solve the LP relaxation, report its gap."),
     strategy: str = typer.Option(
         "auto", "--strategy",
-        help="auto, direct or staged: staged settles power blocks with purchase lots relaxed, rounds the lots, "
-             "then solves the whole model from that plan (HiGHS; auto = staged on models with 100+ integers)."),
+        help="auto, direct or staged: staged proves a bound with only the blocks online per block size whole, "
+             "places whole blocks and leases, rounds and searches the lots, then solves the whole model from "
+             "that plan (HiGHS; auto = staged on models with 100+ integers)."),
     tee: bool = typer.Option(False, "--log", help="Stream the solver log."),
     no_report: bool = typer.Option(False, "--no-report", help="Skip the report (plots, explanation, baselines)."),
 ) -> None:

@@ -14,7 +14,8 @@ time. Taking the parts one at a time:
    keeps the blocks integer here instead.)
 2. **blocks** — the sums held at stage 1's values, blocks and leases integer, lots continuous: which
    sites get the blocks, and the leases that go with them (on meta.json 5 s). Where the held sums admit no
-   whole blocks per site, the same search runs with them free.
+   whole blocks per site (HiGHS proves it infeasible), the same search runs with them free (``blocks (sums
+   free)``). A stage 2 stopped before its first plan leaves stage 1's plan to be rounded.
 3. **lots** — blocks and leases held at stage 2's values (through their bounds). First the lot totals
    are rounded (up above each of a few fractional thresholds in turn, the ceiling first; never below the
    parent's, trimmed to the supply caps and the capex budget) and, with every integer held, an LP completes
@@ -40,9 +41,10 @@ no plan yet). The one exception to the limit is the rounded plan's LP, which run
 used up (:data:`COMPLETION_MIN_SECONDS`). Without a time limit every stage runs to its gap, and the
 whole is deterministic.
 
-Ctrl-C in stage 1 or 2 rounds what that stage holds (blocks and leases to the nearest whole, the lots as
-in stage 3) and completes it by the LP; no search follows. So does a stage 1 that leaves stage 2 less than
-a second of the limit.
+Ctrl-C in stage 1 or 2 rounds the plan at hand (blocks and leases to the nearest whole,
+:func:`round_leases`; the lots as in stage 3) and completes it by the LP; no search follows. A stage 1
+that leaves stage 2 less than :data:`MIN_STAGE_SECONDS` is rounded the same way, and the lots search then
+runs on those blocks if its own share allows.
 """
 
 from __future__ import annotations
@@ -72,19 +74,21 @@ FULL_STAGE1_MULTIPLE = 3.0  # ... or this many times stage 1's seconds, when sta
 # Parts of the requested gap that the stages aim at (the full stage aims at the whole), so that together
 # they can meet it. The bound stage's bound is the one reported and every later plan is built on its
 # sums, so its gap must leave room for rounding the lots (meta.json: 4–13 $M, 3–9e-5 of the objective).
-STAGE_GAP_FRACTION = {"bound": 0.1, "blocks": 0.1, "lots": 0.5}
+STAGE_GAP_FRACTION = {"bound": 0.1, "blocks": 0.1, "blocks (sums free)": 0.1, "lots": 0.5}
 # Integer families of the lease decisions: continuous in the bound stage, held in the lots search.
 LEASE_FAMILIES = ("lease_lots_to_date", "signed")
 # HiGHS's sub-MIP heuristics, off in the bound stage: on meta.json they took 25 of its 57 s at the root,
 # and its tree search finds the plans that close it without them (closed in 29–38 s without).
 BOUND_STAGE_OPTIONS = {heuristic: False for heuristic in SUB_MIP_HEURISTICS}
+MIN_STAGE_SECONDS = 1.0  # a search stage (blocks, lots, full) starts only with this much of the limit left
 MIN_INTEGERS = 100    # below this many integer columns the direct solve is already fast (xs: 63)
 # The rounded plan's LP (0.1–0.2 s on meta.json) gets at least this many seconds even when the stages before
 # used up the limit: turning their plan into a full one is worth a moment past the limit, where
 # skipping it would return no plan at all (measured on meta.json at a 5–8 s limit before this floor).
 COMPLETION_MIN_SECONDS = 5.0
-# Where stage 2 rounds a lot total up (:func:`round_lots`): above each of these fractional parts in turn,
-# the cheapest completed plan kept. The ceiling alone is always feasible where stage 2 was, but buys up
+# Where stage 3 rounds a lot total up (:func:`round_lots`): above each of these fractional parts in turn,
+# the cheapest completed plan kept. The ceiling alone is always feasible where stage 2 was (not always
+# where stage 1 was: its blocks are rounded to the nearest, maybe down), but buys up
 # to a lot more everywhere; the best threshold differs by instance (meta.json, stage 1 at 42 s: 150,714.9
 # $M at 0, 150,697.2 at 0.2, 150,682.3 at 0.4, 150,746.9 at 0.5; best at 0.1 on small, 0.2 on m and l, 0.3
 # on xl), and each try is one LP with every integer held (0.1–0.2 s on meta.json).
@@ -177,15 +181,17 @@ def _solve_stages(model, d, options, session, start, started, interrupt):
         return dataclasses.replace(first, seconds=time.perf_counter() - started), stages
 
     settled = first  # the stage whose values the lots are rounded from
-    blocks_budget = budget(STAGE_SHARE["blocks"])
     # at least a second, as for the lots search below; with less, the rounding rounds the blocks too
-    if first.has_solution and not interrupt.requested and (blocks_budget is None or blocks_budget >= 1.0):
+    if first.has_solution and not interrupt.requested and _worth_a_stage(budget(STAGE_SHARE["blocks"])):
         with relaxed_domains(lots, push):
             with _pinned(groups, lambda v: round(v.value or 0.0), push):
-                settled = run("blocks", STAGE_SHARE["blocks"])
-            if not settled.has_solution and not interrupt.requested:
+                blocks_stage = run("blocks", STAGE_SHARE["blocks"])
+            if (blocks_stage.status == "infeasible" and not interrupt.requested
+                    and _worth_a_stage(budget(STAGE_SHARE["blocks"]))):
                 # the bound stage's sums admit no whole blocks per site (a maximum, a lead): search unheld
-                settled = run("blocks", STAGE_SHARE["blocks"])
+                blocks_stage = run("blocks (sums free)", STAGE_SHARE["blocks"])
+        if blocks_stage.has_solution:  # else (stopped before a plan) the model still holds stage 1's
+            settled = blocks_stage
 
     target = target_objective(first.bound, options.gap)
     plan = None
@@ -194,9 +200,7 @@ def _solve_stages(model, d, options, session, start, started, interrupt):
         plan = _round_and_complete(model, d, session, options, budget, stages, push, interrupt)
         # then let HiGHS search between the floor and ceiling of the settled lots, from the rounded plan,
         # with the blocks and leases held: a tenth of the integers, a search that finds plans
-        lots_budget = budget(STAGE_SHARE["lots"])
-        # at least a second: HiGHS's presolve and root do not stop at the time limit
-        if not interrupt.requested and (lots_budget is None or lots_budget >= 1.0):
+        if not interrupt.requested and _worth_a_stage(budget(STAGE_SHARE["lots"])):
             with _pinned(blocks + leases, lambda v: round(v.value), push), _bounded(lots, fractional, push):
                 second = run("lots", STAGE_SHARE["lots"], start=plan[0] if plan else None, target=target)
             if second.has_solution and (plan is None or second.objective < plan[1]):
@@ -222,7 +226,8 @@ def _solve_stages(model, d, options, session, start, started, interrupt):
 
 def _round_and_complete(model, d, session, options, budget, stages, push, interrupt):
     """Stage 3, cheap: round the settled lot totals (:func:`round_lots`; any other integer to its nearest
-    whole, which only a Ctrl-C before stage 2 ended leaves fractional) at each of
+    whole, leases by :func:`round_leases`: only a stage 2 that did not run or found no plan leaves them
+    fractional) at each of
     :data:`ROUNDING_THRESHOLDS`, hold every integer at its value and solve what is left, an LP; keep the
     cheapest plan. The first rounding (the ceiling) gets at least :data:`COMPLETION_MIN_SECONDS`; the
     others run only while the lots stage's time lasts and Ctrl-C has not been pressed. Returns (values,
@@ -235,10 +240,10 @@ def _round_and_complete(model, d, session, options, budget, stages, push, interr
         limit = budget(STAGE_SHARE["lots"])
         if not results and limit is not None:
             limit = max(limit, COMPLETION_MIN_SECONDS)
-        elif results and (interrupt.requested or (limit is not None and limit < 1.0)):
+        elif results and (interrupt.requested or not _worth_a_stage(limit)):
             break
         _restore(model, settled_values)
-        rounded = round_lots(model, d, threshold)
+        rounded = {**round_leases(model, d), **round_lots(model, d, threshold)}
         with _pinned(integers, lambda v: rounded.get(id(v), round(v.value or 0.0)), push):
             result = session.solve(dataclasses.replace(options, time_limit=limit), stoppable=False)
         results.append(result)
@@ -278,6 +283,31 @@ def round_lots(model: pyo.ConcreteModel, d: ModelData, threshold: float = 0.0) -
             rounded[k] -= 1
     _trim_to_budget(model, d, rounded)
     return {id(lots[k]): v for k, v in rounded.items()}
+
+
+def round_leases(model: pyo.ConcreteModel, d: ModelData) -> dict[int, int]:
+    """Whole lease totals near the current ones, every signing within its offer's minimum: each total to
+    its nearest whole (monotone along the tree, as rounding is, and no signing above its offer's maximum:
+    a signing's relaxed lots are at most that maximum, a whole number, so their rounded difference is
+    too); a signing of an offer with a minimum above one lot (``signed``) that comes to fewer lots than
+    that minimum is dropped (at its node and every later node of its subtree, so no other signing
+    moves), and ``signed`` is 1 exactly where lots are signed. Only a plan stopped before the blocks
+    stage has fractional leases; whole ones are returned as they are. Returns ``id(var)`` → value."""
+    totals = getattr(model, "lease_lots_to_date", None)
+    if totals is None or len(totals) == 0:
+        return {}
+    rounded = {k: round(v.value or 0.0) for k, v in totals.items()}
+    signed = getattr(model, "signed", {})
+    held = {}
+    for (o, k, L, r, t) in signed:
+        parent = d.parent_node[r, t]
+        lots = rounded[o, L, r, t] - rounded.get((o, L, *parent), 0) if parent else rounded[o, L, r, t]
+        if 0 < lots * d.offer_lot[o] < d.offer_min_units[o] - 1e-9:
+            for later in _subtree(d, rounded, (o, L, r, t)):
+                rounded[later] -= lots
+            lots = 0
+        held[id(signed[o, k, L, r, t])] = 1 if lots > 0 else 0
+    return {**{id(totals[k]): v for k, v in rounded.items()}, **held}
 
 
 def _trim_to_budget(model: pyo.ConcreteModel, d: ModelData, rounded: dict[tuple, int]) -> None:
@@ -371,7 +401,7 @@ def _pinned(variables, value_of, push):
 
 
 def _bounded(lots, fractional: dict[int, float], push):
-    """Each lot total between the floor and ceiling of its stage-1 value, widened to its current value
+    """Each lot total between the floor and ceiling of its settled (stage 2's) value, widened to its current value
     (the rounded plan, which the caps may have trimmed below the floor)."""
     def between(v, lb, ub):
         x, now = fractional[id(v)], round(v.value or 0.0)
@@ -380,11 +410,17 @@ def _bounded(lots, fractional: dict[int, float], push):
     return _held_bounds(lots, between, push)
 
 
+def _worth_a_stage(budget: float | None) -> bool:
+    """No limit, or at least :data:`MIN_STAGE_SECONDS` of it: HiGHS's presolve and root do not stop at the
+    time limit, so a search started with less overruns it."""
+    return budget is None or budget >= MIN_STAGE_SECONDS
+
+
 def _time_for_full_stage(left: float, first: SolveResult, limit: float) -> bool:
     """At least a second and :data:`FULL_MIN_SHARE` of the limit left, or, when stage 1 finished before its
     share ran out (an easy model), at least :data:`FULL_STAGE1_MULTIPLE` times what stage 1 took: the full
     model's root work, which a time limit does not interrupt, is of the order of stage 1's."""
-    if left < 1.0:
+    if not _worth_a_stage(left):
         return False
     finished_early = first.seconds < STAGE_SHARE["bound"] * limit * 0.9
     return left >= FULL_MIN_SHARE * limit or (finished_early and left >= FULL_STAGE1_MULTIPLE * first.seconds)
@@ -408,13 +444,13 @@ def _within(objective: float, bound: float | None, gap: float) -> bool:
 
 def _combine(model: pyo.ConcreteModel, options: SolveOptions, started: float, first: SolveResult,
              final: SolveResult | None, plan: tuple[dict, float] | None, skipped: str = "") -> SolveResult:
-    """Best plan of stages 2 and 3 (its values left in ``model``) against the best bound of stages 1 and 3."""
+    """Best plan of stages 3 and 4 (its values left in ``model``) against the best bound of stages 1 and 4."""
     if final is None:
         objective, termination = plan[1], skipped
         _restore(model, plan[0])
     elif final.has_solution and (plan is None or final.objective <= plan[1] + 1e-9):
         objective, termination = final.objective, f"staged: {final.termination}"
-    elif plan is not None:  # the full stage did not keep the start: put the stage-2 plan back
+    elif plan is not None:  # the full stage did not keep the start: put the stage-3 plan back
         _restore(model, plan[0])
         objective, termination = plan[1], f"staged: {final.termination}"
     else:

@@ -158,7 +158,7 @@ def _two_sites(tmp_path, demand: float):
     expansion = {"block_mw": 1, "max_blocks": 1, "lead_quarters": 0, "capex_musd_per_mw": 0}
     inst["sites"] = [site(s, fixed_opex_musd_per_mw_year=3.2, expansion=expansion) for s in ("s1", "s2")]
     inst["purchases"] = [{"accelerator": "G", "price_scale": 1e-9}]
-    return build_model(build_data(load(tmp_path, inst)), block_groups=True)
+    return build_model(build_data(load(tmp_path, inst)))
 
 
 def test_groups_keep_the_sum_of_blocks_whole(tmp_path):
@@ -178,7 +178,7 @@ def test_groups_keep_the_sum_of_blocks_whole(tmp_path):
 
 
 def test_groups_relaxation_lies_between_the_lp_and_the_blocks_relaxation(small):
-    model = build_model(small, block_groups=True)
+    model = build_model(small)
     rows = {r["relaxation"]: r for r in solve_relaxations(model, ["none", "groups", "blocks"], None, 1e-9, 1)}
     # every block total whole makes every sum whole, so keeping the sums is the weaker relaxation
     assert rows["none"]["bound"] - 1e-6 <= rows["groups"]["bound"] <= rows["blocks"]["bound"] + 1e-6

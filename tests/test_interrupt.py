@@ -144,6 +144,8 @@ def test_ctrl_c_in_stage_one_keeps_its_rounded_plan_and_starts_no_search(root):
     assert result.interrupted and result.termination == "staged: interrupted"
     assert result.has_solution and result.objective == pytest.approx(stages[1].objective)
     assert result.bound == pytest.approx(stages[0].bound) and result.bound <= result.objective
+    assert all(abs(v.value - round(v.value)) < 1e-6
+               for var in (model.blocks_to_date, model.lease_lots_to_date) for v in var.values())
 
 
 def test_ctrl_c_with_no_plan_of_the_model_returns_none(root, monkeypatch):
