@@ -399,22 +399,29 @@ def test_without_the_block_sums_the_bound_stage_keeps_the_blocks_whole(root, mon
     assert result.objective == pytest.approx(SMALL_OPTIMUM, rel=1e-7)
 
 
-def test_blocks_stage_frees_the_sums_when_they_admit_no_whole_blocks(root, monkeypatch):
-    # When HiGHS proves the held sums infeasible for whole blocks per site, the blocks stage runs again
-    # with the sums free; made to happen here by reporting the held run infeasible
+def _staged_with_held_blocks_stage_ending(root, monkeypatch, status, termination):
+    """small.json staged at gap 1e-4, with the blocks stage that holds the sums reported as ending with
+    ``status`` and no plan (HiGHS itself is not run for it)."""
     from procure.solve import SolveResult
 
     solve = HighsSession.solve
 
-    def held_sums_infeasible(self, options=SolveOptions(), start=None, stoppable=True):
+    def held_blocks_stage_ends(self, options=SolveOptions(), start=None, stoppable=True):
         if _kinds(self.model).get("sums") == "held":
-            return SolveResult("infeasible", "provenInfeasible", None, None, None, 0.01, "highs")
+            return SolveResult(status, termination, None, None, None, 0.01, "highs")
         return solve(self, options, start, stoppable)
 
-    monkeypatch.setattr(HighsSession, "solve", held_sums_infeasible)
+    monkeypatch.setattr(HighsSession, "solve", held_blocks_stage_ends)
     data = build_data(load(root / "instances" / "small.json"))
     model = build_model(data)
     result, stages = solve_staged(model, data, SolveOptions(gap=1e-4))
+    return model, result, stages
+
+
+def test_blocks_stage_frees_the_sums_when_they_admit_no_whole_blocks(root, monkeypatch):
+    # When HiGHS proves the held sums infeasible for whole blocks per site, the blocks stage runs again
+    # with the sums free
+    _, result, stages = _staged_with_held_blocks_stage_ending(root, monkeypatch, "infeasible", "provenInfeasible")
     assert [s.name for s in stages][:3] == ["bound", "blocks", "blocks (sums free)"]
     assert stages[1].status == "infeasible" and stages[2].status == "optimal"
     assert result.status == "optimal" and result.objective == pytest.approx(SMALL, rel=1e-4)
@@ -423,19 +430,7 @@ def test_blocks_stage_frees_the_sums_when_they_admit_no_whole_blocks(root, monke
 def test_a_blocks_stage_without_a_plan_leaves_the_bound_stage_plan_to_round(root, monkeypatch):
     # A blocks stage stopped before its first plan (a limit) is not retried: the bound stage's plan (blocks
     # fractional) is rounded and completed instead, and the search goes on from there
-    from procure.solve import SolveResult
-
-    solve = HighsSession.solve
-
-    def blocks_stage_finds_nothing(self, options=SolveOptions(), start=None, stoppable=True):
-        if _kinds(self.model).get("sums") == "held":
-            return SolveResult("no_solution", "maxTimeLimit", None, None, None, 0.01, "highs")
-        return solve(self, options, start, stoppable)
-
-    monkeypatch.setattr(HighsSession, "solve", blocks_stage_finds_nothing)
-    data = build_data(load(root / "instances" / "small.json"))
-    model = build_model(data)
-    result, stages = solve_staged(model, data, SolveOptions(gap=1e-4))
+    model, result, stages = _staged_with_held_blocks_stage_ending(root, monkeypatch, "no_solution", "maxTimeLimit")
     assert [s.name for s in stages][:3] == ["bound", "blocks", "lots (rounded)"]
     assert stages[2].objective is not None  # the bound stage's plan, rounded, completed by the LP
     assert result.has_solution and result.bound <= result.objective
