@@ -267,8 +267,7 @@ def round_lots(model: pyo.ConcreteModel, d: ModelData, threshold: float = 0.0) -
     for key in lots:
         by_node[key[0], (key[2], key[3])].append(key)
     for (a, n), keys in sorted(by_node.items(), key=lambda item: (item[0][1][1], item[0])):  # parents first
-        parent = d.parent_node[n]
-        before = {k: rounded.get((k[0], k[1], *parent), 0) if parent else 0 for k in keys}
+        before = {k: _parent_total(d, rounded, k) for k in keys}
         for k in keys:
             rounded[k] = max(math.ceil((lots[k].value or 0.0) - threshold - 1e-6), before[k])
         cap = d.supply_cap.get((a, n[1]))
@@ -300,8 +299,7 @@ def round_leases(model: pyo.ConcreteModel, d: ModelData) -> dict[int, int]:
     signed = getattr(model, "signed", {})
     held = {}
     for (o, k, L, r, t) in signed:
-        parent = d.parent_node[r, t]
-        lots = rounded[o, L, r, t] - rounded.get((o, L, *parent), 0) if parent else rounded[o, L, r, t]
+        lots = rounded[o, L, r, t] - _parent_total(d, rounded, (o, L, r, t))
         if 0 < lots * d.offer_lot[o] < d.offer_min_units[o] - 1e-9:
             for later in _subtree(d, rounded, (o, L, r, t)):
                 rounded[later] -= lots
@@ -322,10 +320,8 @@ def _trim_to_budget(model: pyo.ConcreteModel, d: ModelData, rounded: dict[tuple,
     def push():  # the rounded totals and their increments into the model, to evaluate budget rows
         for k, v in rounded.items():
             lots[k].set_value(v, skip_validation=True)
-        for (a, i, r, t), var in model.buy.items():
-            parent = d.parent_node[r, t]
-            before = rounded.get((a, i, *parent), 0) if parent else 0
-            var.set_value(rounded[a, i, r, t] - before, skip_validation=True)
+        for key, var in model.buy.items():
+            var.set_value(rounded[key] - _parent_total(d, rounded, key), skip_validation=True)
 
     fractional = {k: lots[k].value or 0.0 for k in rounded}
     push()
@@ -333,14 +329,21 @@ def _trim_to_budget(model: pyo.ConcreteModel, d: ModelData, rounded: dict[tuple,
         nodes = [d.node_of[s, t] for t in range(d.T) if d.year_of[t] == y]
         candidates = [k for k in rounded if (k[2], k[3]) in nodes]
         while pyo.value(row.body) > pyo.value(row.upper) + 1e-6:
-            movable = [k for k in candidates if rounded[k] - (rounded.get((k[0], k[1], *d.parent_node[k[2], k[3]]), 0)
-                                                           if d.parent_node[k[2], k[3]] else 0) > 0]
+            movable = [k for k in candidates if rounded[k] - _parent_total(d, rounded, k) > 0]
             if not movable:
                 break
             k = max(movable, key=lambda k: rounded[k] - fractional[k])
             for later in _subtree(d, rounded, k):
                 rounded[later] -= 1
             push()
+
+
+def _parent_total(d: ModelData, rounded: dict[tuple, int], key: tuple) -> int:
+    """The rounded running total of ``key``'s group (its first two indices) at the parent of ``key``'s node
+    (its last two): 0 at the root or before the group's window opens."""
+    a, i, r, t = key
+    parent = d.parent_node[r, t]
+    return rounded.get((a, i, *parent), 0) if parent else 0
 
 
 def _subtree(d: ModelData, rounded: dict[tuple, int], key: tuple) -> list[tuple]:
