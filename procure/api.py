@@ -41,9 +41,11 @@ class Plan:
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"capacity": self.capacity, "plan": self.plan, "costs": self.costs}
 
-    def write(self, out_dir: str | Path, extra=None) -> Path:
+    def write(self, out_dir: str | Path, extra=None, force: bool = False) -> Path:
+        """Write the outputs into ``out_dir`` over an earlier solve's; ``force`` also writes beside files
+        of someone else's there (leaving them alone). :func:`procure.outputs.write_directory`."""
         tables = self.tables if self.summary.get("has_plan") else {}
-        return write_directory(Path(out_dir), self.summary, tables, extra=extra)
+        return write_directory(Path(out_dir), self.summary, tables, extra=extra, force=force)
 
 
 def load(source: str | Path | dict | LoadedInstance, base_dir: str | Path = ".") -> LoadedInstance:

@@ -13,6 +13,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from procure.schema import catalog_json_schema, instance_json_schema
@@ -109,6 +110,8 @@ def solve(
              "that plan (HiGHS; auto = staged on models with 100+ integers)."),
     tee: bool = typer.Option(False, "--log", help="Stream the solver log."),
     no_report: bool = typer.Option(False, "--no-report", help="Skip the report (plots, explanation, baselines)."),
+    force: bool = typer.Option(False, "--force", help="Write into an --out that also holds files procure did not "
+                                                      "write: replace procure's own files, leave the others."),
 ) -> None:
     """Build the MILP, solve it, write summary.json, capacity.csv, plan.csv, costs.csv and the report."""
     from procure.api import solve as run_solve
@@ -126,7 +129,7 @@ def solve(
     time_limit = time_limit or None
     out_dir = out or Path("out") / instance.stem
     try:  # before solving: a solve that cannot write its outputs is wasted
-        check_output_dir(out_dir)
+        check_output_dir(out_dir, force=force, report=not no_report)
     except OutputDirError as exc:
         errors.print(f"[bold red]error:[/] --out: {exc}", soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT)
@@ -147,17 +150,17 @@ def solve(
         interrupted = summary["interrupted"] = summary["interrupted"] or interrupt.requested
         report = not (no_report or interrupted)  # the report solves again: not after a Ctrl-C
         if not report:
-            _write_or_exit(lambda: write_outputs(plan, loaded, out_dir, report=False))
+            _write_or_exit(lambda: write_outputs(plan, loaded, out_dir, report=False, force=force))
     interrupted = interrupted or interrupt.requested  # a press while the plan was written: exit 130 too
     if report:  # outside the block: the report's solves stop at Ctrl-C and raise KeyboardInterrupt
         try:
             _write_or_exit(lambda: write_outputs(plan, loaded, out_dir, report=True, time_limit=time_limit,
-                                                 log=None if as_json else errors.print))
+                                                 log=None if as_json else errors.print, force=force))
         except KeyboardInterrupt:  # while explaining or writing the report: write the plan alone
             interrupted, report = True, False
             summary["interrupted"] = True
             with ctrl_c_stops_solves():
-                _write_or_exit(lambda: plan.write(out_dir))
+                _write_or_exit(lambda: plan.write(out_dir, force=force))
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
     else:
@@ -248,8 +251,11 @@ def sweep(
     time_limit: Optional[float] = typer.Option(None, "--time-limit", min=0, help="Seconds per point (overrides spec)."),
     gap: Optional[float] = typer.Option(None, "--gap", min=0, help="Relative MIP gap per point (overrides spec)."),
     plot: bool = typer.Option(True, "--plot/--no-plot", help="Write the plot that fits the sweep's design."),
+    force: bool = typer.Option(False, "--force", help="Run in an --out that also holds files procure did not "
+                                                      "write, leaving them alone."),
 ) -> None:
     """Solve the instance at every point of a sweep; write results.csv (and .parquet) and a plot."""
+    from procure.ownership import OutputDirError
     from procure.sweep_run import summary_table
     from procure.sweep_run import sweep as run_sweep
 
@@ -259,9 +265,12 @@ def sweep(
     out_dir = out or Path("out") / spec.stem
     try:
         table = run_sweep(spec, out=out_dir, workers=workers, dask=dask, resume=resume, progress=True,
-                          time_limit=time_limit, gap=gap, plot=plot)
+                          time_limit=time_limit, gap=gap, plot=plot, force=force)
     except InstanceError as exc:
         _fail_input(exc, spec)
+    except OutputDirError as exc:
+        errors.print(f"[bold red]error:[/] --out: {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
     except KeyboardInterrupt:
         errors.print(f"[yellow]interrupted[/]: finished points are in {out_dir}/results.csv; "
                      f"run again with --resume to finish")

@@ -25,7 +25,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from procure.outputs import ANALYSIS_FILES, REPORT_FILES, REPORT_INPUTS, SUMMARY_FILE, write_json, write_table
+from procure.outputs import (ANALYSIS_FILES, KIND, PLOT_FILES, PLOTS_DIR, REPORT_FILES, REPORT_INPUTS, SUMMARY_FILE,
+                             write_json, write_table)
+from procure.ownership import MANIFEST_FILE, Manifest, digest, read_manifest, survey, write_manifest
 from procure.report import (POWER_COLUMNS, SOURCES_COLUMNS, power_table, read_analysis, sources_table,
                             write_report)
 
@@ -153,11 +155,11 @@ def print_highlights(console: Console, out_dir: Path) -> None:
 
 
 def write_outputs(plan, loaded, out_dir: Path, report: bool = True, time_limit: float | None = None,
-                  log: Callable[[str], None] | None = None) -> Path:
+                  log: Callable[[str], None] | None = None, force: bool = False) -> Path:
     """Write a solve's outputs; with ``report``, also explain the plan, run the baselines and write the
     report — all inside the same atomic directory swap."""
     if not report:
-        return plan.write(out_dir)
+        return plan.write(out_dir, force=force)
     analysis: dict = {}
     if plan.summary.get("has_plan") and plan.model is not None:
         total, per_solve = budgets(plan.summary, time_limit)
@@ -167,7 +169,7 @@ def write_outputs(plan, loaded, out_dir: Path, report: bool = True, time_limit: 
             (log or (lambda _: None))(f"could not explain the plan: {exc}")
             analysis = {"explain": {"limits": [], "stochastic": {}, "seconds": {},
                                     "notes": [f"the explanation failed: {type(exc).__name__}: {exc}"]}}
-    return plan.write(out_dir, extra=report_writer(plan, loaded, analysis))
+    return plan.write(out_dir, extra=report_writer(plan, loaded, analysis), force=force)
 
 
 def unreadable_outputs(out_dir: Path) -> list[str]:
@@ -212,6 +214,11 @@ def report_command(out_dir: Path, console: Console | None = None) -> None:
     if not (out_dir / "summary.json").exists():
         Console(stderr=True).print(f"[bold red]error:[/] {out_dir} has no summary.json (is it a solve's output?)")
         raise typer.Exit(2)
+    if read_manifest(out_dir) is None:  # a killed run's staging directory, or files procure did not write
+        Console(stderr=True).print(f"[bold red]error:[/] {out_dir} has no {MANIFEST_FILE}: it is not a finished "
+                                   "solve's output (a run killed part-way, or files procure did not write); run "
+                                   "`procure solve` again", soft_wrap=True)
+        raise typer.Exit(2)
     unreadable = unreadable_outputs(out_dir)
     if unreadable:  # an edited or truncated file: say which, rather than fail somewhere inside the plots
         Console(stderr=True).print(f"[bold red]error:[/] {out_dir} holds files procure cannot read back; run "
@@ -225,8 +232,15 @@ def report_command(out_dir: Path, console: Console | None = None) -> None:
             f"[bold red]error:[/] {out_dir} has no {' or '.join(missing)}: its solve wrote the plan tables only "
             "(--no-report, or Ctrl-C before the report); run `procure solve` again without --no-report")
         raise typer.Exit(2)
+    found = survey(out_dir)  # the report rewrites its own files in place: only those still as procure wrote them
+    blocked = sorted(rel for rel in (*found.changed, *found.foreign) if rel in REPORT_OUTPUTS)
+    if blocked:
+        Console(stderr=True).print(f"[bold red]error:[/] {out_dir}: {', '.join(blocked)} changed since procure "
+                                   "wrote it (or procure did not write it); procure overwrites only its own files "
+                                   "as it wrote them: move it away first", soft_wrap=True)
+        raise typer.Exit(2)
     try:
-        written = write_report(out_dir)
+        written = rewrite_report(out_dir)
         print_highlights(console, out_dir)
     except (KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:  # rows missing or changed
         Console(stderr=True).print(f"[bold red]error:[/] cannot draw the report from {escape(str(out_dir))} "
@@ -235,6 +249,21 @@ def report_command(out_dir: Path, console: Console | None = None) -> None:
         raise typer.Exit(2)
     shown = [p.name for p in written if p.name in REPORT_FILES]
     console.print(f"wrote {', '.join(shown)} and {len(written) - len(shown)} plot(s) in {out_dir}/")
+
+
+REPORT_OUTPUTS = frozenset({*REPORT_FILES, *(f"{PLOTS_DIR}/{name}" for name in PLOT_FILES.values())})
+
+
+def rewrite_report(out_dir: Path) -> list[Path]:
+    """Draw the report again in a solve's output directory and record the new files in its manifest
+    (which first names them unpinned, so a run killed half-way leaves them known as procure's)."""
+    previous = read_manifest(out_dir)
+    write_manifest(out_dir, Manifest(KIND, {**previous.files, **{rel: None for rel in REPORT_OUTPUTS}}))
+    written = write_report(out_dir)
+    files = {rel: sha for rel, sha in previous.files.items() if rel not in REPORT_OUTPUTS or (out_dir / rel).exists()}
+    files.update({path.relative_to(out_dir).as_posix(): digest(path) for path in written})
+    write_manifest(out_dir, Manifest(KIND, files))
+    return written
 
 
 def summary_of(out_dir: Path) -> dict:

@@ -1,14 +1,20 @@
-"""Write a solve's outputs atomically: the directory appears complete or not at all."""
+"""Write a solve's outputs atomically, and only over procure's own files (:mod:`procure.ownership`)."""
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
 
 import pandas as pd
+
+from procure.ownership import (MANIFEST_FILE, Manifest, OutputDirError, check_writable, manifest_of,
+                               read_manifest, remove_own, write_manifest)
 
 SUMMARY_FILE = "summary.json"
 TABLE_FILES = {"capacity": "capacity.csv", "plan": "plan.csv", "costs": "costs.csv"}
@@ -17,15 +23,20 @@ ANALYSIS_FILES = {"explain": "explain.json", "marginal_costs": "marginal_costs.c
                   "break_even": "break_even.csv", "baselines": "baselines.csv"}
 REPORT_FILES = ("report.md", "report.html")
 PLOTS_DIR = "plots"
+PLOT_FILES = {
+    "capacity": "capacity_by_source.png",
+    "fan": "scenario_fan.png",
+    "spend": "spend_per_year.png",
+    "power": "power_per_site.png",
+    "leases": "lease_timeline.png",
+}
+"""The report's figures, under ``plots/`` (procure.plots draws them)."""
 OUTPUT_NAMES = frozenset({SUMMARY_FILE, *TABLE_FILES.values(), *REPORT_INPUTS, *ANALYSIS_FILES.values(),
-                          *REPORT_FILES, PLOTS_DIR})
-"""Every name a solve may write into its output directory: the only ones a new solve may replace."""
-SYSTEM_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})  # file browsers' own: replaced freely
+                          *REPORT_FILES, *(f"{PLOTS_DIR}/{name}" for name in PLOT_FILES.values())})
+"""Every path a solve may write into its output directory (besides the manifest)."""
 FLOAT_FORMAT = "%.6f"
-
-
-class OutputDirError(ValueError):
-    """The output directory cannot be replaced without losing something procure did not write."""
+KIND = "solve"
+STAGING_TAG, OLD_TAG = "procure-tmp", "procure-old"
 
 
 def output_target(out_dir: Path) -> Path:
@@ -35,11 +46,13 @@ def output_target(out_dir: Path) -> Path:
     return Path(os.path.realpath(out_dir)) if out_dir.is_symlink() else out_dir
 
 
-def check_output_dir(out_dir: Path) -> None:
-    """Raise :class:`OutputDirError` unless ``out_dir`` is new, empty or an earlier solve's outputs.
+def check_output_dir(out_dir: Path, force: bool = False, report: bool = True):
+    """Raise :class:`OutputDirError` unless a solve may write into ``out_dir`` (before solving: a solve that
+    cannot write its outputs is wasted).
 
-    A solve replaces its output directory whole (see :func:`write_directory`); a directory holding anything
-    else — the user's notes, the instance being solved — or the current directory must not be replaced.
+    It may when ``out_dir`` is new, empty, or an earlier solve's outputs as procure wrote them
+    (:mod:`procure.ownership`); with ``force``, also when it holds files of someone else's that stand
+    nowhere a solve writes (they are left in place). Never the current directory.
     """
     out_dir = output_target(out_dir)
     if not out_dir.exists():
@@ -48,18 +61,12 @@ def check_output_dir(out_dir: Path) -> None:
             raise OutputDirError(f"{out_dir} cannot be made: {ancestor} is a file")
         if not os.access(ancestor, os.W_OK | os.X_OK):
             raise OutputDirError(f"{out_dir} cannot be made: {ancestor} is not writable")
-        return
-    if not out_dir.is_dir():
-        raise OutputDirError(f"{out_dir} is a file, not a directory")
+        return None
     here, target = Path.cwd().resolve(), out_dir.resolve()
-    if target == here or target in here.parents:
-        raise OutputDirError(f"{out_dir} is the current directory (or holds it): it would be replaced whole; "
-                             "choose another --out")
-    foreign = sorted(p.name for p in out_dir.iterdir() if p.name not in OUTPUT_NAMES | SYSTEM_FILES)
-    if foreign:
-        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
-        raise OutputDirError(f"{out_dir} holds files a solve did not write ({shown}); a solve replaces its "
-                             "output directory whole: choose a new or empty --out")
+    if out_dir.is_dir() and (target == here or target in here.parents):
+        raise OutputDirError(f"{out_dir} is the current directory (or holds it): choose another --out")
+    writes = OUTPUT_NAMES if report else {SUMMARY_FILE, *TABLE_FILES.values()}
+    return check_writable(out_dir, KIND, force, writes)
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:
@@ -83,32 +90,102 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
-def write_directory(out_dir: Path, summary: dict, tables: dict[str, pd.DataFrame], extra=None) -> Path:
-    """Write ``summary.json`` and the tables into ``out_dir``, replacing it whole.
+def write_directory(out_dir: Path, summary: dict, tables: dict[str, pd.DataFrame], extra=None,
+                    force: bool = False) -> Path:
+    """Write ``summary.json``, the tables and whatever ``extra(staging_dir)`` adds (plots, reports) into
+    ``out_dir``, replacing the earlier solve's files there.
 
-    Files are written into a temporary sibling directory which then takes ``out_dir``'s place; a
-    failure part-way leaves the previous outputs untouched. ``extra(tmp_dir)`` may add files (plots,
-    reports) before the swap. Raises :class:`OutputDirError` (before writing anything) when ``out_dir``
-    holds anything a solve does not write (:func:`check_output_dir`).
+    Everything is written into a hidden sibling staging directory first, so a failure part-way leaves the
+    previous outputs untouched. Then, when ``out_dir`` holds only procure's own files, the staging directory
+    takes its place in one rename; with ``force`` and files of someone else's there, procure's files are
+    replaced one by one and the others stay. Raises :class:`OutputDirError` (before writing anything) when
+    the directory cannot be written without losing a file procure did not write (:func:`check_output_dir`).
     """
-    check_output_dir(out_dir)
+    check_output_dir(out_dir, force, report=extra is not None)  # fails early; exactly once staged, below
     out_dir = output_target(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.tmp-"))
+    clean_stale_staging(out_dir)
+    staging = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.{STAGING_TAG}-{os.getpid()}-"))
     try:
         write_json(summary, staging / SUMMARY_FILE)
         for name, frame in tables.items():
             write_table(frame, staging / TABLE_FILES[name])
         if extra is not None:
             extra(staging)
-        old = None
-        if out_dir.exists():
-            old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
-            os.replace(out_dir, old)
-        os.replace(staging, out_dir)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        new = manifest_of(staging, KIND)
+        # again, with the exact names: files may have appeared or changed while the solve ran
+        found = check_writable(out_dir, KIND, force, writes=new.files)
+        if found is not None and found.foreign:
+            _replace_in_place(out_dir, staging, new, found.manifest)
+            shutil.rmtree(staging, ignore_errors=True)
+        else:
+            write_manifest(staging, new)  # last: a staging directory without it is an unfinished run's
+            _swap(out_dir, staging, found.manifest if found is not None else None)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return out_dir
+
+
+def _swap(out_dir: Path, staging: Path, previous: Manifest | None) -> None:
+    """``staging`` takes ``out_dir``'s place; of the old directory, procure's own files are deleted and
+    anything else (a file that appeared since the check, an empty folder) is moved back."""
+    old = None
+    if out_dir.exists():
+        old = out_dir.parent / f".{out_dir.name}.{OLD_TAG}-{os.getpid()}"
+        os.replace(out_dir, old)
+    os.replace(staging, out_dir)
+    if old is None:
+        return
+    remove_own(old, previous)
+    (old / MANIFEST_FILE).unlink(missing_ok=True)
+    for entry in list(old.iterdir()):
+        if not (out_dir / entry.name).exists():
+            os.replace(entry, out_dir / entry.name)
+    try:
+        old.rmdir()
+    except OSError:  # something of someone else's collided with a new output: kept where it is, whole
+        pass
+
+
+def _replace_in_place(out_dir: Path, staging: Path, new: Manifest, previous: Manifest | None) -> None:
+    """Move each staged file over its place in ``out_dir``, delete procure's own files that this solve no
+    longer writes, leave every other file alone. The manifest first names every path involved unpinned, so
+    a run killed half-way leaves a directory whose files are still known as procure's."""
+    old_files = previous.files if previous is not None else {}
+    write_manifest(out_dir, Manifest(KIND, {rel: None for rel in {*old_files, *new.files}}))
+    for rel in new.files:
+        target = out_dir / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging / rel, target)
+    remove_own(out_dir, Manifest(KIND, {k: v for k, v in old_files.items() if k not in new.files}))
+    write_manifest(out_dir, new)
+
+
+def clean_stale_staging(out_dir: Path) -> None:
+    """Delete the staging directories that killed solves into ``out_dir`` left beside it (their process is
+    gone), and procure's own files in old directories they had not yet removed."""
+    out_dir = Path(out_dir)
+    for path in out_dir.parent.glob(f".{glob.escape(out_dir.name)}.procure-*"):
+        match = re.fullmatch(rf"\.{re.escape(out_dir.name)}\.({STAGING_TAG}|{OLD_TAG})-(\d+)(-.*)?", path.name)
+        if match is None or not path.is_dir() or path.is_symlink() or _alive(int(match.group(2))):
+            continue
+        if match.group(1) == STAGING_TAG:  # made by mkdtemp for procure's files alone
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            remove_own(path, read_manifest(path))
+            (path / MANIFEST_FILE).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.rmdir()
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True

@@ -11,6 +11,7 @@ a source group gets the same colour in every plot.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import matplotlib
@@ -24,15 +25,8 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from procure.outputs import PLOTS_DIR  # noqa: E402
+from procure.outputs import PLOT_FILES, PLOTS_DIR  # noqa: E402
 
-PLOT_FILES = {
-    "capacity": "capacity_by_source.png",
-    "fan": "scenario_fan.png",
-    "spend": "spend_per_year.png",
-    "power": "power_per_site.png",
-    "leases": "lease_timeline.png",
-}
 PLOT_TITLES = {
     "capacity": "Capacity by source vs demand",
     "fan": "Scenario fan: demand and served compute",
@@ -454,7 +448,9 @@ def write_plots(out_dir: Path, outputs: dict | None = None, dpi: int = 110) -> l
         (out_dir / PLOTS_DIR).mkdir(exist_ok=True)
     for name, fig in figures.items():
         path = out_dir / PLOTS_DIR / PLOT_FILES[name]
-        fig.savefig(path, dpi=dpi, metadata={"Software": None})
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")  # the old figure stays whole until the new one is
+        fig.savefig(tmp, dpi=dpi, format="png", metadata={"Software": None})
+        os.replace(tmp, path)
         plt.close(fig)
         written.append(path)
     return written

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from procure.outputs import ANALYSIS_FILES, PLOTS_DIR
+from procure.outputs import ANALYSIS_FILES, PLOTS_DIR, atomic_write_text
 from procure.plots import PLOT_FILES, PLOT_TITLES, most_likely_scenario, read_outputs, write_plots
 
 if TYPE_CHECKING:  # only for annotations: rendering needs no model code
@@ -432,7 +432,7 @@ def write_report(out_dir: Path, plots: bool = True) -> list[Path]:
     written = write_plots(out_dir) if plots else []
     title, blocks = build_blocks(out_dir)
     md = out_dir / "report.md"
-    md.write_text(to_markdown(title, blocks) + "\n", encoding="utf-8")
+    atomic_write_text(md, to_markdown(title, blocks) + "\n")
     page = out_dir / "report.html"
-    page.write_text(to_html(title, blocks, out_dir), encoding="utf-8")
+    atomic_write_text(page, to_html(title, blocks, out_dir))
     return [*written, md, page]

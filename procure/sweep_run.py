@@ -43,6 +43,7 @@ from typing import Any, Callable, Iterable
 
 import pandas as pd
 
+from procure.ownership import Manifest, check_writable, digest, remove_own, write_manifest
 from procure.sweep_spec import METRIC_GROUPS, OUT_COLUMNS, Point, SweepPlan, load_spec
 from procure.validation import InstanceError, Problem
 
@@ -589,7 +590,8 @@ def _safe_stem(name: str) -> str:
 
 def sweep(spec: str | Path | dict | SweepPlan, out: str | Path | None = None, *, workers: int | None = None,
           dask: Any = None, resume: bool = False, progress: bool | None = None, time_limit: float | None = None,
-          gap: float | None = None, plot: bool = True, base_dir: str | Path | None = None) -> pd.DataFrame:
+          gap: float | None = None, plot: bool = True, base_dir: str | Path | None = None,
+          force: bool = False) -> pd.DataFrame:
     """Run a sweep and return its table (one row per point, ordered by point).
 
     ``spec``: a spec file, a dict (its ``instance`` relative to ``base_dir``) or a loaded plan.
@@ -597,7 +599,10 @@ def sweep(spec: str | Path | dict | SweepPlan, out: str | Path | None = None, *,
     CPU this process may use, :func:`procure.solve.machine_threads`); ``dask``: a scheduler address or a
     ``distributed.Client`` to run on instead. ``resume``: keep the rows already in ``out`` and run only the
     missing points. ``time_limit`` and ``gap`` override the
-    spec's ``solve`` settings. Raises :class:`procure.validation.InstanceError` for a bad spec.
+    spec's ``solve`` settings. ``out`` must be new, empty or an earlier sweep's directory as procure wrote it;
+    ``force`` also runs beside files of someone else's there, leaving them alone (:mod:`procure.ownership`).
+    Raises :class:`procure.validation.InstanceError` for a bad spec and
+    :class:`procure.ownership.OutputDirError` for an ``out`` that holds files procure did not write.
     """
     overrides = {"time_limit": time_limit, "gap": gap}
     if isinstance(spec, SweepPlan):
@@ -607,12 +612,27 @@ def sweep(spec: str | Path | dict | SweepPlan, out: str | Path | None = None, *,
     else:
         plan = load_spec(spec, base_dir=base_dir, overrides=overrides)
     out_dir = Path(out) if out is not None else Path("out") / _safe_stem(plan.name)
+    check_writable(out_dir, KIND, force, writes=SWEEP_FILES, tolerate=[LOCK_FILE])  # before anything is written
     out_dir.mkdir(parents=True, exist_ok=True)
     with _exclusive(out_dir):  # two sweeps appending to one results.csv would interleave their rows
-        return _sweep_into(out_dir, plan, workers, dask, resume, progress, plot)
+        found = check_writable(out_dir, KIND, force, writes=SWEEP_FILES, tolerate=[LOCK_FILE])  # as it is now
+        return _sweep_into(out_dir, plan, workers, dask, resume, progress, plot,
+                           found.manifest if found is not None else None)
 
 
 LOCK_FILE = ".sweep.lock"
+KIND = "sweep"
+SWEEP_FILES = (RESULTS_CSV, RESULTS_PARQUET, SWEEP_JSON, LOCK_FILE, *PLOT_FILES)
+"""Every file a sweep writes into its directory (besides the manifest, :mod:`procure.ownership`)."""
+GROWING_FILES = (RESULTS_CSV, LOCK_FILE)  # appended to (or locked) while the sweep runs: in the manifest unpinned
+
+
+def _record(out_dir: Path, names, pinned: bool) -> None:
+    """Write the sweep's manifest naming ``names``: unpinned (before they are written), or, with ``pinned``,
+    those present with their digests."""
+    files = ({rel: None if rel in GROWING_FILES else digest(out_dir / rel) for rel in names if (out_dir / rel).exists()}
+             if pinned else dict.fromkeys(names))
+    write_manifest(out_dir, Manifest(KIND, files))
 
 
 @contextlib.contextmanager
@@ -639,8 +659,11 @@ def _exclusive(out_dir: Path):
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _sweep_into(out_dir: Path, plan: SweepPlan, workers, dask, resume: bool, progress, plot: bool) -> pd.DataFrame:
+def _sweep_into(out_dir: Path, plan: SweepPlan, workers, dask, resume: bool, progress, plot: bool,
+                manifest: Manifest | None) -> pd.DataFrame:
     columns = columns_for(plan)
+    own = manifest.files if manifest is not None else {}
+    _record(out_dir, {*own, RESULTS_CSV, SWEEP_JSON, LOCK_FILE}, pinned=False)
     journal = Journal(out_dir / RESULTS_CSV, columns)
     description = plan.describe()
 
@@ -656,8 +679,8 @@ def _sweep_into(out_dir: Path, plan: SweepPlan, workers, dask, resume: bool, pro
         failures = sum(r["status"] not in ("optimal", "feasible") for r in previous_rows)
     _write_json(out_dir / SWEEP_JSON, description)
     stale = [RESULTS_PARQUET] + ([] if resume else list(PLOT_FILES))
-    for name in stale:  # written again at the end; a fresh sweep must not show an older sweep's plots
-        (out_dir / name).unlink(missing_ok=True)
+    # written again at the end; a fresh sweep must not show an older sweep's plots (only procure's own go)
+    remove_own(out_dir, Manifest(KIND, {k: v for k, v in own.items() if k in stale}))
 
     by_id = {p.id: p for p in plan.points}
     tasks = [PointTask(p.id, p.assignments) for p in _structure_order(plan) if p.id not in done]
@@ -687,11 +710,13 @@ def _sweep_into(out_dir: Path, plan: SweepPlan, workers, dask, resume: bool, pro
     finally:
         journal.close()
     table = read_results(out_dir)
+    _record(out_dir, SWEEP_FILES, pinned=False)  # a run killed while these are written leaves them known
     _write_parquet(table, out_dir / RESULTS_PARQUET)
     if plot and len(table):
         from procure.sweep_plots import plot_sweep
 
         plot_sweep(table, plan, out_dir)
+    _record(out_dir, SWEEP_FILES, pinned=True)
     return table
 
 

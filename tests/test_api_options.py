@@ -75,7 +75,7 @@ def test_plan_write_refuses_a_directory_holding_other_files(root, tmp_path):
     plan.write(tmp_path / "out")
     plan.write(tmp_path / "out")  # an earlier solve's outputs are replaced
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["capacity.csv", "costs.csv", "plan.csv",
-                                                                   "summary.json"]
+                                                                   "procure-manifest.json", "summary.json"]
 
 
 def test_plan_write_through_a_symbolic_link_replaces_its_target(root, tmp_path):

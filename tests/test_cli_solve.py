@@ -134,7 +134,7 @@ def test_out_inside_a_file_is_refused_before_solving(tmp_path, monkeypatch):
 def test_a_write_that_fails_is_an_error_not_a_traceback(tmp_path, monkeypatch):
     import procure.api
 
-    def full_disk(self, out_dir, extra=None):
+    def full_disk(self, out_dir, extra=None, force=False):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(procure.api.Plan, "write", full_disk)
@@ -167,7 +167,7 @@ def test_out_never_replaces_a_directory_holding_other_files(tmp_path, monkeypatc
         result = runner.invoke(app, ["solve", str(path), "--out", str(out), "--no-report"])
         assert result.exit_code == 2
         said = " ".join(result.output.split())
-        assert "holds files a solve did not write" in said and "Traceback" not in said
+        assert "is not a procure result" in said and "Traceback" not in said
     assert notes.read_text() == "precious" and path.exists()
     assert sorted(p.name for p in notes.parent.iterdir()) == ["notes.txt"]
     monkeypatch.chdir(tmp_path / "mine")

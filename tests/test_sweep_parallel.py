@@ -9,6 +9,7 @@ import pytest
 import procure
 import procure.sweep_run as sweep_run
 from helpers import write
+from procure.ownership import MANIFEST_FILE
 from procure.sweep_run import TIMING_COLUMNS
 from test_sweep import rich_instance
 
@@ -69,6 +70,8 @@ def test_resume_after_a_torn_write_finishes_only_the_missing_points(serial, tmp_
     # a crash after 5 rows, in the middle of writing the sixth
     (out / "results.csv").write_text("".join(full[:6]) + full[6][: len(full[6]) // 2])
     (out / "sweep.json").write_text((directory / "out" / "sweep.json").read_text())
+    # the manifest a sweep writes first, naming its files (results.csv unpinned, as it grows)
+    (out / MANIFEST_FILE).write_text((directory / "out" / MANIFEST_FILE).read_text())
     kept = pd.read_csv(out / "results.csv", nrows=5)
     table = procure.sweep(SPEC, out=out, base_dir=directory, workers=1, progress=False, plot=False, resume=True)
     assert_same(table, expected)
