@@ -2,7 +2,7 @@
 
 ``generate(spec)`` returns an instance as a plain dict (the JSON an instance file would hold). Its catalog
 path is relative to this directory (:data:`BASE_DIR`), so validate it with
-``procure.validation.instance_from_dict(raw, base_dir=BASE_DIR)`` — or call :func:`load`.
+``procure.inputs.validation.instance_from_dict(raw, base_dir=BASE_DIR)`` — or call :func:`load`.
 
 The dimensions of a :class:`BenchSpec`:
 
@@ -29,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from procure.quarters import quarter_name, quarter_ordinal
-from procure.validation import LoadedInstance, instance_from_dict
+from procure.inputs.quarters import quarter_name, quarter_ordinal
+from procure.inputs.validation import LoadedInstance, instance_from_dict
 
 BASE_DIR = Path(__file__).resolve().parent
 REPO = BASE_DIR.parent
@@ -290,7 +290,7 @@ def generate(spec: BenchSpec) -> dict:
 
 
 def load(spec: BenchSpec) -> LoadedInstance:
-    """Generate and validate (raises :class:`procure.validation.InstanceError` if invalid)."""
+    """Generate and validate (raises :class:`procure.inputs.validation.InstanceError` if invalid)."""
     return instance_from_dict(generate(spec), base_dir=BASE_DIR)
 
 
@@ -299,7 +299,7 @@ def load_named(name: str) -> LoadedInstance:
     if name in SPECS:
         return load(SPECS[name])
     if name in SHIPPED:
-        from procure.validation import load_instance
+        from procure.inputs.validation import load_instance
 
         return load_instance(SHIPPED[name])
     raise KeyError(f"unknown benchmark instance {name!r}; known: {', '.join([*SPECS, *SHIPPED])}")
@@ -311,9 +311,9 @@ def spec_from_name(name: str) -> BenchSpec | None:
 
 def sizes_table(names: tuple[str, ...] = SIZES + tuple(SHIPPED)) -> str:
     """Markdown table of each instance's dimensions and model size (builds every model; no solve)."""
-    from procure.data import build_data
+    from procure.inputs.data import build_data
     from procure.model import build_model
-    from procure.results import model_size
+    from procure.outputs.tables import model_size
 
     lines = ["| instance | quarters | sites | accelerators | offers | scenarios | tree nodes | variables | integers "
              "| constraints |", "|---|---|---|---|---|---|---|---|---|---|"]
@@ -339,7 +339,7 @@ def instance_json(spec: BenchSpec, directory: Path) -> str:
 def write_instances(names: list[str], directory: Path) -> list[Path]:
     """Write each registry size in ``names`` to ``<directory>/<name>.json`` (atomically). A file of that name
     holding anything else is left alone: :class:`FileExistsError` names it before anything is written."""
-    from procure.outputs import atomic_write_text
+    from procure.outputs.files import atomic_write_text
 
     texts = {directory / f"{name}.json": instance_json(SPECS[name], directory) for name in names}
     clashes = [path for path, text in texts.items() if path.exists() and path.read_text() != text]

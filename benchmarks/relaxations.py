@@ -42,7 +42,7 @@ import pyomo.environ as pyo  # noqa: E402
 
 from benchmarks.generator import SHIPPED, SPECS  # noqa: E402
 from benchmarks.run import _fmt, _gap, _load, option_problems  # noqa: E402
-from procure.staged import LEASE_FAMILIES  # noqa: E402
+from procure.solving.staged import LEASE_FAMILIES  # noqa: E402
 
 FAMILIES = {"blocks": ("blocks_to_date",), "lots": ("lots_to_date",), "leases": LEASE_FAMILIES,
             "groups": ("group_blocks_online",)}
@@ -94,9 +94,9 @@ def solve_relaxations(model, relaxations: list[str], time_limit: float | None, g
     """Solve ``model`` once per relaxation (integer groups kept, every other integer column continuous),
     in one HiGHS session; the model's domains are put back afterwards. One row per relaxation. ``cutoff``:
     HiGHS's ``objective_bound`` for every relaxation with integer columns (every other solve states HiGHS's
-    default, no bound: :func:`procure.solve.highs_options`). ``highs``: HiGHS options for every relaxation."""
-    from procure.solve import HighsSession, SolveOptions
-    from procure.staged import relaxed_domains, with_domains
+    default, no bound: :func:`procure.solving.solve.highs_options`). ``highs``: HiGHS options for every relaxation."""
+    from procure.solving.solve import HighsSession, SolveOptions
+    from procure.solving.staged import relaxed_domains, with_domains
 
     groups = integer_groups(model)
     kept_per_relaxation = [parse_relaxation(r, groups) for r in relaxations]  # all checked before solving
@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return 2
-    from procure.data import build_data
+    from procure.inputs.data import build_data
     from procure.model import build_model
 
     model = build_model(build_data(_load(a.instance)))

@@ -90,12 +90,12 @@ def solver_available(name: str) -> tuple[bool, str]:
 
 
 def solve_options(solver: str, time_limit: float, gap: float, threads: int | None):
-    """``SolveOptions`` for ``procure.solve``: the same limit, gap and threads for every solver.
+    """``SolveOptions`` for ``procure.solving.solve``: the same limit, gap and threads for every solver.
 
-    ``procure.solve`` maps them to each solver's own option names (CBC's limit in wall-clock seconds;
+    ``procure.solving.solve`` maps them to each solver's own option names (CBC's limit in wall-clock seconds;
     ``scip`` runs through PySCIPOpt's ``scip_direct`` when there is no ``scip`` executable).
     """
-    from procure.solve import SolveOptions
+    from procure.solving.solve import SolveOptions
 
     return SolveOptions(solver="highs" if solver == "highs-staged" else solver, time_limit=time_limit, gap=gap,
                         threads=threads)
@@ -119,10 +119,10 @@ def _load(instance: str):
 def run_case(instance: str, solver: str, time_limit: float, gap: float, threads: int | None,
              mps: str | None = None) -> dict:
     """Build and solve one instance with one solver in this process; returns the measured row."""
-    from procure.data import build_data
+    from procure.inputs.data import build_data
     from procure.model import build_model
-    from procure.results import model_size
-    from procure.solve import HighsSession, solve_model
+    from procure.outputs.tables import model_size
+    from procure.solving.solve import HighsSession, solve_model
 
     row: dict = {"solver": solver}
     t0 = time.perf_counter()
@@ -140,8 +140,8 @@ def run_case(instance: str, solver: str, time_limit: float, gap: float, threads:
             session.highs.writeModel(mps)
         result = session.solve(options)
         row["highs_run_s"] = session.highs.getRunTime()  # HiGHS's own clock for the run just made
-    elif solver == "highs-staged":  # the same session, solved in stages (procure.staged), whatever the size
-        from procure.staged import solve_staged
+    elif solver == "highs-staged":  # the same session, solved in stages (procure.solving.staged), whatever the size
+        from procure.solving.staged import solve_staged
 
         session = HighsSession(model)
         row["load_s"] = session.load_seconds
@@ -163,10 +163,10 @@ def run_case(instance: str, solver: str, time_limit: float, gap: float, threads:
 
 def run_highs_alone(mps: str, time_limit: float, gap: float, threads: int | None) -> dict:
     """HiGHS alone on an MPS file: read, then run with the same limits and threads, and the same parallel
-    tree search as procure's solves (:func:`procure.solve.highs_options`)."""
+    tree search as procure's solves (:func:`procure.solving.solve.highs_options`)."""
     import highspy
 
-    from procure.solve import SolveOptions, capped_threads, highs_options
+    from procure.solving.solve import SolveOptions, capped_threads, highs_options
 
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
@@ -215,7 +215,7 @@ def _child(args: list[str], timeout: float) -> dict:
 def measure(instance: str, solver: str, time_limit: float, gap: float, threads: int | None,
             highs_alone: bool = True, date: str | None = None) -> dict:
     """One table row: the case in a subprocess, and (HiGHS) the MPS floor in another."""
-    from procure.solve import capped_threads
+    from procure.solving.solve import capped_threads
 
     common = ["--time-limit", str(time_limit), "--gap", str(gap)] + (["--threads", str(threads)] if threads else [])
     timeout = 3 * time_limit + 600
@@ -341,7 +341,7 @@ def machine_line(info: dict) -> str:
 def write_results(rows: list[dict], out_dir: Path, stem: str, header: str) -> tuple[Path, Path]:
     """``<stem>.csv`` and ``<stem>.md`` in ``out_dir``, each written whole and swapped in (a run with the
     same stem replaces them)."""
-    from procure.outputs import atomic_write_text
+    from procure.outputs.files import atomic_write_text
 
     csv_path, md_path = out_dir / f"{stem}.csv", out_dir / f"{stem}.md"
     atomic_write_text(csv_path, csv_text(rows, COLUMNS))

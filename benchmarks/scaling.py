@@ -29,7 +29,7 @@ import numpy as np  # noqa: E402
 from benchmarks.generator import SPECS, BenchSpec  # noqa: E402
 from benchmarks.run import (FAILED, RESULTS_DIR, _fmt, csv_text, machine_info, machine_line, measure,  # noqa: E402
                             option_problems)
-from procure.outputs import atomic_write_text  # noqa: E402
+from procure.outputs.files import atomic_write_text  # noqa: E402
 
 DIMENSIONS = ("scenarios", "sites", "quarters", "accelerators", "offers")
 

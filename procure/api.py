@@ -11,15 +11,15 @@ from typing import Any
 
 import pandas as pd
 
-from procure.data import ModelData, build_data
-from procure.interrupt import ctrl_c_stops_solves
+from procure.inputs.data import ModelData, build_data
+from procure.solving.interrupt import ctrl_c_stops_solves
 from procure.model import build_model
-from procure.outputs import write_directory
-from procure.results import (capacity_table, costs_table, expected_costs, expected_shortfall, model_size,
+from procure.outputs.files import write_directory
+from procure.outputs.tables import (capacity_table, costs_table, expected_costs, expected_shortfall, model_size,
                              plan_table, slack_report)
-from procure.solve import SolveOptions, SolveResult, solve_model
-from procure.staged import STRATEGIES, Stage, can_stage, solve_staged, staged_applies
-from procure.validation import LoadedInstance, instance_from_dict, load_instance
+from procure.solving.solve import SolveOptions, SolveResult, solve_model
+from procure.solving.staged import STRATEGIES, Stage, can_stage, solve_staged, staged_applies
+from procure.inputs.validation import LoadedInstance, instance_from_dict, load_instance
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class Plan:
 
     def write(self, out_dir: str | Path, extra=None, force: bool = False) -> Path:
         """Write the outputs into ``out_dir`` over an earlier solve's; ``force`` also writes beside files
-        of someone else's there (leaving them alone). :func:`procure.outputs.write_directory`."""
+        of someone else's there (leaving them alone). :func:`procure.outputs.files.write_directory`."""
         tables = self.tables if self.summary.get("has_plan") else {}
         return write_directory(Path(out_dir), self.summary, tables, extra=extra, force=force)
 
@@ -79,19 +79,19 @@ def solve(source: str | Path | dict | LoadedInstance, *, solver: str = "highs", 
     """Build and solve the instance; on infeasibility, re-solve elastically and name what had to give.
 
     ``strategy``: ``direct`` (one MILP solve), ``staged`` (a bound on the block sums, then blocks, lots,
-    everything; see :mod:`procure.staged`; HiGHS only) or ``auto`` (staged where
-    :func:`procure.staged.staged_applies`).
+    everything; see :mod:`procure.solving.staged`; HiGHS only) or ``auto`` (staged where
+    :func:`procure.solving.staged.staged_applies`).
 
     Ctrl-C during the solves (in the main thread) does not raise ``KeyboardInterrupt``: it stops the running
     solve, starts no other (but the short LP that completes a staged solve's rounded plan), and returns the
-    best plan found so far with ``summary["interrupted"]`` true (:mod:`procure.interrupt`); a script solving
+    best plan found so far with ``summary["interrupted"]`` true (:mod:`procure.solving.interrupt`); a script solving
     several instances should check it.
 
     ``time_limit`` is in seconds, 0 or None for none. A dict instance's relative catalog paths are resolved
     against ``base_dir`` (default: the current directory).
 
-    Raises :class:`procure.validation.InstanceError` for a bad instance, ``ValueError`` for a bad option
-    (before anything is built) and :class:`procure.solve.SolverUnavailable` for a missing solver.
+    Raises :class:`procure.inputs.validation.InstanceError` for a bad instance, ``ValueError`` for a bad option
+    (before anything is built) and :class:`procure.solving.solve.SolverUnavailable` for a missing solver.
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)} (got {strategy!r})")

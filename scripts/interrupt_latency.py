@@ -17,11 +17,11 @@ import threading
 import time
 
 from procure.api import load
-from procure.data import build_data
-from procure.interrupt import ctrl_c_stops_solves
+from procure.inputs.data import build_data
+from procure.solving.interrupt import ctrl_c_stops_solves
 from procure.model import build_model
-from procure.solve import SolveOptions, solve_model
-from procure.staged import solve_staged
+from procure.solving.solve import SolveOptions, solve_model
+from procure.solving.staged import solve_staged
 
 
 def press_and_time(instance: str, strategy: str, at: float, time_limit: float) -> dict:

@@ -11,8 +11,8 @@ import copy
 import json
 from pathlib import Path
 
-from procure.quarters import HOURS_PER_QUARTER, quarter_name, quarter_ordinal
-from procure.validation import LoadedInstance, load_instance
+from procure.inputs.quarters import HOURS_PER_QUARTER, quarter_name, quarter_ordinal
+from procure.inputs.validation import LoadedInstance, load_instance
 
 PENALTY_USD = 1e6
 

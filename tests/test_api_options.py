@@ -8,7 +8,7 @@ import threading
 import pytest
 
 import procure
-from procure.outputs import OutputDirError
+from procure.outputs.files import OutputDirError
 
 
 @pytest.mark.parametrize("options, message", [
@@ -35,7 +35,7 @@ def test_threads_may_change_between_solves_in_one_process(root):
     # highspy model with 1 thread) is the case procure cannot know about: it must restart the scheduler.
     import highspy
 
-    from procure.explain import solve_fixed_lp
+    from procure.analysis.explain import solve_fixed_lp
 
     tiny, seen = root / "instances" / "tiny.json", []
 
@@ -96,13 +96,13 @@ def test_more_than_one_thread_turns_on_highs_parallel_tree_search(root, monkeypa
     # HiGHS 1.15 searches the tree on one thread unless ``parallel`` is "on", whatever ``threads`` says; and
     # options stay set on a HiGHS object between solves, so a 1-thread re-solve must set it back.
     from procure.api import load
-    from procure.data import build_data
+    from procure.inputs.data import build_data
     from procure.model import build_model
     import importlib
 
-    from procure.solve import HighsSession, SolveOptions, highs_options
+    from procure.solving.solve import HighsSession, SolveOptions, highs_options
 
-    solve_module = importlib.import_module("procure.solve")  # (procure.solve is also the API's function)
+    solve_module = importlib.import_module("procure.solving.solve")  # (procure.solving.solve is also the API's function)
     monkeypatch.setattr(solve_module, "machine_threads", lambda: 2)  # so that 2 threads stay 2 on any machine
     assert highs_options(SolveOptions(threads=2))["parallel"] == "on"
     assert highs_options(SolveOptions(threads=1))["parallel"] == "choose"
@@ -118,7 +118,7 @@ def test_more_than_one_thread_turns_on_highs_parallel_tree_search(root, monkeypa
 def test_threads_above_the_machines_are_capped_to_them():
     import os
 
-    from procure.solve import SolveOptions, machine_threads
+    from procure.solving.solve import SolveOptions, machine_threads
 
     assert 1 <= machine_threads() <= len(os.sched_getaffinity(0))
     assert SolveOptions(threads=100_000).threads == machine_threads()
@@ -142,7 +142,7 @@ def test_machine_threads_are_the_cpus_the_process_may_use(tmp_path, monkeypatch,
     import importlib
     import os
 
-    solve_module = importlib.import_module("procure.solve")
+    solve_module = importlib.import_module("procure.solving.solve")
     for name, text in files.items():
         (tmp_path / name).write_text(text)
     monkeypatch.setattr(solve_module, "CGROUP_CPU_LIMITS", (
@@ -158,7 +158,7 @@ def test_default_threads_are_stated_to_highs(monkeypatch):
     # quota holds and the task scheduler is sized for the count the run uses
     import importlib
 
-    solve_module = importlib.import_module("procure.solve")
+    solve_module = importlib.import_module("procure.solving.solve")
     monkeypatch.setattr(solve_module, "machine_threads", lambda: 3)
     assert solve_module.highs_options(solve_module.SolveOptions())["threads"] == 2
     assert solve_module.highs_options(solve_module.SolveOptions())["parallel"] == "on"

@@ -9,7 +9,7 @@ import pytest
 
 import procure
 from helpers import base_instance, load, usd_per_hour
-from procure.baselines import run_baselines
+from procure.analysis.baselines import run_baselines
 
 TOL = 1e-6
 

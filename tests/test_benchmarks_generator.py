@@ -12,10 +12,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.generator import BASE_DIR, SHIPPED, SIZES, SPECS, BenchSpec, generate, load  # noqa: E402
-from procure.data import build_data  # noqa: E402
+from procure.inputs.data import build_data  # noqa: E402
 from procure.model import build_model  # noqa: E402
-from procure.results import model_size  # noqa: E402
-from procure.validation import instance_from_dict  # noqa: E402
+from procure.outputs.tables import model_size  # noqa: E402
+from procure.inputs.validation import instance_from_dict  # noqa: E402
 
 
 def test_same_seed_gives_identical_instance():

@@ -16,9 +16,9 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.generator import load_named  # noqa: E402
 from benchmarks.relaxations import (default_relaxations, integer_groups, main, parse_relaxation,  # noqa: E402
                                     solve_relaxations)
-from procure.data import build_data  # noqa: E402
+from procure.inputs.data import build_data  # noqa: E402
 from procure.model import build_model  # noqa: E402
-from procure.solve import SolveOptions, solve_model  # noqa: E402
+from procure.solving.solve import SolveOptions, solve_model  # noqa: E402
 from helpers import base_instance, load, site  # noqa: E402
 from test_pinned_objectives import SMALL_OPTIMUM  # noqa: E402
 
@@ -94,7 +94,7 @@ def test_each_relaxation_starts_without_the_last_ones_solution(small, monkeypatc
     # HiGHS keeps a MIP run's solution through a change of integrality and, finding it fractional, first
     # completes it with a sub-MIP that has the whole time limit to itself: on meta.json a 5 s lots-only
     # relaxation run after the blocks-only one took 10.1 s (5.05 s with the solution cleared).
-    solve_module = importlib.import_module("procure.solve")  # procure.solve is also the package's solve()
+    solve_module = importlib.import_module("procure.solving.solve")  # procure.solving.solve is also the package's solve()
     held, solve = [], solve_module._solve_highs
 
     def recording(model, options, solver=None, stoppable=True):
@@ -115,7 +115,7 @@ def test_binaries_relax_to_the_unit_interval_every_time(tmp_path, monkeypatch):
                              "min_units": 20, "max_units": 30, "lot_size": 10}]
     model = build_model(build_data(load(tmp_path, inst)))
     signed = next(iter(model.signed.values()))
-    solve_module = importlib.import_module("procure.solve")
+    solve_module = importlib.import_module("procure.solving.solve")
     seen, solve = [], solve_module._solve_highs
 
     def recording(model, options, solver=None, stoppable=True):
@@ -133,7 +133,7 @@ def test_cutoff_reaches_only_the_relaxations_with_integers_and_does_not_stay(sma
     # hands HiGHS an objective_bound, the cutoff where the relaxation has integer columns and none (inf)
     # elsewhere: HiGHS keeps options between solves, so an LP after a MILP would otherwise inherit it.
     lp = _lp(small)
-    solve_module = importlib.import_module("procure.solve")
+    solve_module = importlib.import_module("procure.solving.solve")
     seen, solve = [], solve_module._solve_highs
 
     def recording(model, options, solver=None, stoppable=True):

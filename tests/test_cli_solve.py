@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from helpers import base_instance, site, write
 from procure.cli import app
-from procure.results import CAPACITY_COLUMNS, COSTS_COLUMNS, PLAN_COLUMNS
+from procure.outputs.tables import CAPACITY_COLUMNS, COSTS_COLUMNS, PLAN_COLUMNS
 
 runner = CliRunner()
 
@@ -97,7 +97,7 @@ def test_unknown_solver_prints_no_pyomo_traceback():
     # Pyomo logs a warning with a traceback for an unknown solver name, on the real stdout (a subprocess,
     # because pytest's own logging capture hides it in-process); the CLI's one-line error says it instead
     script = ("import pyomo.environ as pyo\n"
-              "from procure.solve import SolverUnavailable, SolveOptions, solve_model\n"
+              "from procure.solving.solve import SolverUnavailable, SolveOptions, solve_model\n"
               "try:\n    solve_model(pyo.ConcreteModel(), SolveOptions(solver='no-such-solver'))\n"
               "except SolverUnavailable:\n    print('unavailable')\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
@@ -114,7 +114,7 @@ def test_more_threads_than_the_machine_has_are_capped(tmp_path, root):
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
-    from procure.solve import machine_threads
+    from procure.solving.solve import machine_threads
 
     assert summary["status"] == "optimal" and summary["options"]["threads"] == machine_threads()
 
@@ -211,7 +211,7 @@ def test_time_limit_stops_the_solve_and_keeps_the_incumbent(tmp_path, root, stra
 
 @pytest.mark.parametrize("solver", ["scip", "cbc"])
 def test_other_solvers_reach_the_same_tiny_optimum(tmp_path, root, solver):
-    from procure.solve import _legacy_solver
+    from procure.solving.solve import _legacy_solver
 
     if _legacy_solver(solver) is None and _legacy_solver(f"{solver}_direct") is None:
         pytest.skip(f"{solver} is not installed here")

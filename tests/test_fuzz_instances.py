@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from procure.cli import EXIT_BAD_INPUT, EXIT_NO_PLAN, EXIT_OK, app
-from procure.validation import InstanceError, load_instance
+from procure.inputs.validation import InstanceError, load_instance
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_PATH = ROOT / "instances" / "small.json"

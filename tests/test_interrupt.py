@@ -1,4 +1,4 @@
-"""Ctrl-C during a solve: HiGHS stops at its next check and the best plan so far is kept (procure.interrupt).
+"""Ctrl-C during a solve: HiGHS stops at its next check and the best plan so far is kept (procure.solving.interrupt).
 
 Ctrl-C is pressed from inside HiGHS where possible (on its first incumbent), so no test depends on how
 fast the machine is. Solves use a 1e-9 gap and a 120 s limit: "well before the limit" is asserted with a
@@ -18,13 +18,13 @@ import time
 import pytest
 from typer.testing import CliRunner
 
-import procure.staged
+import procure.solving.staged
 from procure.api import load
-from procure.data import build_data
-from procure.interrupt import ctrl_c_stops_solves
+from procure.inputs.data import build_data
+from procure.solving.interrupt import ctrl_c_stops_solves
 from procure.model import build_model
-from procure.solve import INTERRUPT_CALLBACKS, HighsSession, SolveOptions
-from procure.staged import solve_staged
+from procure.solving.solve import INTERRUPT_CALLBACKS, HighsSession, SolveOptions
+from procure.solving.staged import solve_staged
 
 LIMIT = 120.0
 NEVER_PROVEN = SolveOptions(time_limit=LIMIT, gap=1e-9)
@@ -158,7 +158,7 @@ def test_ctrl_c_with_no_plan_of_the_model_returns_none(root, monkeypatch):
         time.sleep(0.05)
         return None
 
-    monkeypatch.setattr(procure.staged, "_round_and_complete", rounding_fails)
+    monkeypatch.setattr(procure.solving.staged, "_round_and_complete", rounding_fails)
     result, stages = solve_staged(model, data, SolveOptions(time_limit=LIMIT, gap=1e-2))
     assert [s.name for s in stages] == ["bound", "blocks"] and stages[0].status in ("optimal", "feasible")
     assert result.interrupted and result.status == "no_solution" and result.objective is None
@@ -194,13 +194,13 @@ def test_cli_writes_the_plan_so_far_and_exits_130(tmp_path, root):
 
 
 def test_ctrl_c_while_the_report_is_written_still_writes_the_plan(tmp_path, root, monkeypatch):
-    import procure.cli_report
+    import procure.report.pipeline
     from procure.cli import app
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(procure.cli_report, "report_writer", interrupted)
+    monkeypatch.setattr(procure.report.pipeline, "report_writer", interrupted)
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["solve", str(root / "instances" / "tiny.json"), "--out", str(out)])
     assert result.exit_code == 130, result.output
@@ -211,17 +211,17 @@ def test_ctrl_c_while_the_report_is_written_still_writes_the_plan(tmp_path, root
 
 def test_ctrl_c_while_the_plan_is_written_does_not_lose_it(tmp_path, root, monkeypatch):
     # users press twice when the first press takes seconds: a press while the plan goes to disk is recorded
-    import procure.cli_report
+    import procure.report.pipeline
     from procure.cli import app
 
-    write_outputs = procure.cli_report.write_outputs
+    write_outputs = procure.report.pipeline.write_outputs
 
     def pressed_while_writing(*args, **kwargs):
         ctrl_c()
         time.sleep(0.05)
         return write_outputs(*args, **kwargs)
 
-    monkeypatch.setattr(procure.cli_report, "write_outputs", pressed_while_writing)
+    monkeypatch.setattr(procure.report.pipeline, "write_outputs", pressed_while_writing)
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["solve", str(root / "instances" / "tiny.json"), "--out", str(out),
                                       "--no-report"])
@@ -235,9 +235,9 @@ def test_ctrl_c_stops_a_serial_sweep_without_recording_the_point_in_flight(tmp_p
     import importlib
 
     import procure
-    from procure.sweep_run import read_results
+    from procure.sweeps.run import read_results
 
-    solve_module = importlib.import_module("procure.solve")  # `procure.solve` is the API function
+    solve_module = importlib.import_module("procure.solving.solve")  # `procure.solving.solve` is the API function
     solve_highs = solve_module._solve_highs
     pressed: dict = {}
 

@@ -100,7 +100,7 @@ def test_a_tree_of_identical_scenarios_equals_the_deterministic_solve(tmp_path):
 
 def test_the_stochastic_solution_is_no_better_than_perfect_foresight(tmp_path):
     # expected cost with non-anticipativity ≥ Σ_s p_s · (cost of scenario s solved alone, its demand known)
-    from procure.data import build_data
+    from procure.inputs.data import build_data
 
     inst = rich_instance()
     loaded = load(tmp_path, inst)

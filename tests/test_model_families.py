@@ -50,7 +50,7 @@ def test_block_groups_sum_the_blocks_online_per_block_size(tmp_path):
     # Blocks online by size: 10 MW at quarter 1 s1's total by 0; at 2 s1's by 1 + s2's by 0; at 3 s1's by 2
     # + s2's by 1. 5 MW: s3's total by 0, 1, 2 at quarters 1, 2, 3. Nothing is online at quarter 0.
     from pyomo.core.expr.visitor import identify_variables
-    from procure.data import build_data
+    from procure.inputs.data import build_data
     from procure.model import build_model
     inst = base_instance(quarters=4)
     inst["sites"] = [site(s, expansion={"block_mw": mw, "max_blocks": 3, "lead_quarters": lead, "capex_musd_per_mw": 0})

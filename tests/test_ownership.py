@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from helpers import base_instance, site, write
 from procure.cli import EXIT_BAD_INPUT, EXIT_OK, app
-from procure.ownership import MANIFEST_FILE, read_manifest
+from procure.outputs.ownership import MANIFEST_FILE, read_manifest
 
 runner = CliRunner()
 

@@ -18,12 +18,12 @@ META_GAP = 2e-3      # pinned at the 0.2 % gap meta.json reaches in seconds; at 
 # (procure.model.units): the same model, but HiGHS now finds cuts at the root and takes another path to the
 # gap. Before: staged 150723.341568, direct 150877.540385 (bound 150626.71).
 # The staged pin moved again when stage 1 came to aim at a tenth of the gap instead of half
-# (procure.staged.STAGE_GAP_FRACTION): its bound 150626.26 → 150632.37, its plan's rounded lots are
+# (procure.solving.staged.STAGE_GAP_FRACTION): its bound 150626.26 → 150632.37, its plan's rounded lots are
 # within the gap at once (before: 150721.688985).
 # And again when the rounded plan became the cheapest of the rounding thresholds
-# (procure.staged.ROUNDING_THRESHOLDS) instead of the ceiling alone: 150714.888672 → 150682.307696, up at
+# (procure.solving.staged.ROUNDING_THRESHOLDS) instead of the ceiling alone: 150714.888672 → 150682.307696, up at
 # fractional parts above 0.4; stage 1 and its bound are unchanged.
-# And again when the staged solve came to prove its bound on the block sums (procure.staged's bound stage)
+# And again when the staged solve came to prove its bound on the block sums (procure.solving.staged's bound stage)
 # and to search the lots with the leases held: at 2e-3 the bound stage's first plan is within a tenth of
 # the gap, and its blocks (150682.307696 before, bound 150632.37) round to a dearer plan within the gap.
 META = 150721.650070  # HiGHS 1.15, gap 2e-3, staged strategy (bound 150656.18 from its bound stage)
@@ -66,7 +66,7 @@ def test_small_pinned(root):
 def test_small_proven_optimum(root, threads):
     # Solved to a 1e-9 gap the optimum is solver-independent: it pins the model, not HiGHS's search path.
     # SMALL, the 1e-4 pin, lies within 1e-4 above it: (1359.623012 − 1359.507751) / 1359.623012 = 8.5e-5.
-    # With 2 threads HiGHS searches the tree in parallel (procure.solve.highs_options): same optimum.
+    # With 2 threads HiGHS searches the tree in parallel (procure.solving.solve.highs_options): same optimum.
     plan = procure.solve(root / "instances" / "small.json", gap=1e-9, threads=threads)
     assert plan.status == "optimal"
     assert plan.summary["objective"] == pytest.approx(SMALL_OPTIMUM, rel=1e-7)
@@ -97,7 +97,7 @@ def test_meta_proven_to_the_default_gap(root):
     # without a time limit is deterministic, with parallel tree search too; the threads are capped to the
     # machine's. The 600 s limit is never reached here (the bound stage gets 420 s and needs ~35 s): it only
     # keeps a regression from running on without end.
-    from procure.solve import machine_threads
+    from procure.solving.solve import machine_threads
 
     if machine_threads() < 2:
         pytest.skip("threads are capped to the machine's: one thread takes another search path")

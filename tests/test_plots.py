@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from procure import plots
+from procure.report import plots
 
 QUARTERS = ["2026Q1", "2026Q2", "2026Q3", "2026Q4", "2027Q1"]
 

@@ -14,10 +14,10 @@ import pytest
 from typer.testing import CliRunner
 
 from procure.cli import app
-from procure.cli_report import budgets
-from procure.outputs import ANALYSIS_FILES
-from procure.plots import PLOT_FILES
-from procure.report import build_blocks, write_report
+from procure.report.pipeline import budgets
+from procure.outputs.files import ANALYSIS_FILES
+from procure.report.plots import PLOT_FILES
+from procure.report.document import build_blocks, write_report
 
 runner = CliRunner()
 CORE = {"summary.json", "capacity.csv", "plan.csv", "costs.csv", "procure-manifest.json"}
@@ -94,7 +94,7 @@ def test_report_rerenders_from_saved_outputs_without_solving(tiny_out, tmp_path,
     def no_solving(*args, **kwargs):
         raise AssertionError("the report must not solve anything")
 
-    solve_module = importlib.import_module("procure.solve")
+    solve_module = importlib.import_module("procure.solving.solve")
     for name in ("solve_model", "HighsSession", "highs_solver"):
         monkeypatch.setattr(solve_module, name, no_solving)
     result = runner.invoke(app, ["report", str(copy)])
@@ -143,7 +143,7 @@ def test_report_of_a_failed_solve(tmp_path):
     assert any("No plan was found" in str(b.content) for b in blocks)
 
 
-@pytest.mark.parametrize("module", ["report.py", "plots.py"])
+@pytest.mark.parametrize("module", ["report/document.py", "report/plots.py"])
 def test_rendering_modules_never_import_the_model(module):
     source = (Path(__file__).resolve().parents[1] / "procure" / module).read_text()
     imported = set()
@@ -152,7 +152,7 @@ def test_rendering_modules_never_import_the_model(module):
             imported |= {a.name for a in node.names}
         elif isinstance(node, ast.ImportFrom):
             imported.add(node.module or "")
-    banned = ("pyomo", "procure.model", "procure.solve", "procure.explain", "procure.baselines", "procure.api")
+    banned = ("pyomo", "procure.model", "procure.solving", "procure.analysis", "procure.api")
     assert not [m for m in imported if m.startswith(banned)]
 
 

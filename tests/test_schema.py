@@ -9,9 +9,9 @@ import pytest
 from pydantic import BaseModel, ValidationError
 from typer.testing import CliRunner
 
-from procure import schema as S
+from procure.inputs import schema as S
 from procure.cli import app
-from procure.schema import Catalog, Instance, catalog_json_schema, instance_json_schema
+from procure.inputs.schema import Catalog, Instance, catalog_json_schema, instance_json_schema
 
 CATALOG: dict = {
     "description": "test catalog",

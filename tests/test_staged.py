@@ -1,4 +1,4 @@
-"""The staged strategy (procure/staged.py) and the warm start it relies on."""
+"""The staged strategy (procure/solving/staged.py) and the warm start it relies on."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from typer.testing import CliRunner
 import procure
 from procure.api import load
 from procure.cli import app
-from procure.data import build_data
+from procure.inputs.data import build_data
 from procure.model import build_model
-from procure.solve import HighsSession, SolveOptions
-from procure import staged
-from procure.staged import round_lots, solve_staged
+from procure.solving.solve import HighsSession, SolveOptions
+from procure.solving import staged
+from procure.solving.staged import round_lots, solve_staged
 
 from helpers import base_instance, load as load_hand, site, with_catalog_change, write
 from test_pinned_objectives import SMALL
@@ -233,8 +233,8 @@ def test_staged_pushes_its_own_changes_in_a_session_without_auto_updates(root):
     (0.5, 0.1, False),     # under a second is never worth a full stage
 ])
 def test_time_for_full_stage(left, stage1_seconds, runs):
-    from procure.solve import SolveResult
-    from procure.staged import _time_for_full_stage
+    from procure.solving.solve import SolveResult
+    from procure.solving.staged import _time_for_full_stage
 
     first = SolveResult("optimal", "convergenceCriteriaSatisfied", 1.0, 1.0, 0.0, stage1_seconds, "highs")
     assert _time_for_full_stage(left, first, 60.0) is runs
@@ -259,7 +259,7 @@ def test_staged_on_a_model_with_nothing_to_stage_solves_directly(tmp_path):
 @pytest.mark.parametrize("bound, gap", [(100.0, 0.01), (150_656.59, 1e-4), (-50.0, 0.02), (0.0, 1e-4)])
 def test_target_objective_is_the_highest_plan_that_meets_the_gap(bound, gap):
     # relative_gap(z, bound) = (z − bound) / |z|: for bound 100 and gap 1 %, z ≤ 100 / 0.99 = 101.0101...
-    from procure.solve import relative_gap
+    from procure.solving.solve import relative_gap
 
     target = staged.target_objective(bound, gap)
     assert relative_gap(target, bound) <= gap
@@ -277,7 +277,7 @@ def test_a_stage_stops_at_the_target_and_the_next_solve_does_not_inherit_it(root
     # small.json at gap 1 %: the lots search starts from a rounded plan already within 1 % of stage 1's
     # bound, so HiGHS stops at its objective target ("objectiveLimit"). HiGHS keeps options between solves:
     # a plain solve on the same session afterwards must still run to the proven optimum, not stop at once.
-    from procure.solve import highs_options
+    from procure.solving.solve import highs_options
     from test_pinned_objectives import SMALL_OPTIMUM
 
     data = build_data(load(root / "instances" / "small.json"))
@@ -297,7 +297,7 @@ def test_a_stage_stops_at_the_target_and_the_next_solve_does_not_inherit_it(root
 def test_a_solve_without_limits_does_not_inherit_an_earlier_limit(root):
     # Pyomo passes time_limit and threads to HiGHS only when given; HiGHS keeps options between solves (and
     # counts its run time across them). A solve with no limit after one with a tiny limit must run to the end.
-    from procure.solve import highs_options
+    from procure.solving.solve import highs_options
     from test_pinned_objectives import SMALL_OPTIMUM
 
     model = build_model(build_data(load(root / "instances" / "small.json")))
@@ -402,7 +402,7 @@ def test_without_the_block_sums_the_bound_stage_keeps_the_blocks_whole(root, mon
 def _staged_with_held_blocks_stage_ending(root, monkeypatch, status, termination):
     """small.json staged at gap 1e-4, with the blocks stage that holds the sums reported as ending with
     ``status`` and no plan (HiGHS itself is not run for it)."""
-    from procure.solve import SolveResult
+    from procure.solving.solve import SolveResult
 
     solve = HighsSession.solve
 
@@ -442,7 +442,7 @@ def test_rounded_leases_keep_every_signing_within_its_offers_minimum(tmp_path):
     # relaxation's signings are fractional; rounded, every signing is whole, zero or at least the minimum,
     # and ``signed`` says which
     from benchmarks.generator import load_named
-    from procure.staged import round_leases
+    from procure.solving.staged import round_leases
 
     data = build_data(load_named("l"))
     model = build_model(data, relax_integers=True)
@@ -466,7 +466,7 @@ def test_rounded_leases_drop_a_signing_below_the_minimum_with_its_subtree():
     # signing node on (its subtree) round to 1 lot: dropped there and at every later node of the subtree,
     # signed 0. Totals of 2.4 round to 2 lots: kept, signed 1.
     from benchmarks.generator import load_named
-    from procure.staged import round_leases, _subtree
+    from procure.solving.staged import round_leases, _subtree
 
     data = build_data(load_named("l"))
     model = build_model(data)

@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 import procure
 from helpers import base_instance, site, write
 from procure.cli import EXIT_BAD_INPUT, EXIT_OK, app
-from procure.sweep_spec import latin_hypercube, load_spec, set_value
-from procure.validation import InstanceError, instance_from_dict
+from procure.sweeps.spec import latin_hypercube, load_spec, set_value
+from procure.inputs.validation import InstanceError, instance_from_dict
 
 RATE = 2190 / 1e6  # $M per (unit-quarter × $/h)
 
@@ -138,7 +138,7 @@ def test_in_place_re_solve_matches_a_fresh_solve_for_every_mutable_kind(tmp_path
         assert persistent.loc[rows, "objective"].to_numpy() == pytest.approx(
             fresh.loc[rows, "objective"].to_numpy(), rel=1e-7, abs=1e-7), kind["path"]
         assert (abs(persistent.loc[rows, "objective"] - base) > 1e-6).any(), f"{kind['path']} moved nothing"
-    # and procure.solve of a modified instance agrees
+    # and procure.solving.solve of a modified instance agrees
     plan = load_spec({"instance": "instance.json", **spec}, base_dir=tmp_path)
     for point in (plan.points[3], plan.points[-1]):
         document = copy.deepcopy(plan.document)
@@ -309,7 +309,7 @@ def test_cli_sweep_end_to_end(tmp_path):
 
 
 def test_one_sweep_at_a_time_per_directory(tmp_path):
-    from procure.sweep_run import _exclusive
+    from procure.sweeps.run import _exclusive
 
     out = tmp_path / "o"
     out.mkdir()
@@ -397,7 +397,7 @@ def test_strategies_agree_within_the_gap(strategy_tables):
 def test_a_range_may_give_100000_values_and_no_more():
     from pydantic import ValidationError
 
-    from procure.sweep_spec import Range
+    from procure.sweeps.spec import Range
 
     assert len(Range(start=0.5, stop=99_999.5, step=1).values()) == 100_000  # (99,999.5 − 0.5) / 1 + 1
     with pytest.raises(ValidationError, match="gives 100,001 values"):

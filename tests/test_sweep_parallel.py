@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 import procure
-import procure.sweep_run as sweep_run
+import procure.sweeps.run as sweep_run
 from helpers import write
-from procure.ownership import MANIFEST_FILE
-from procure.sweep_run import TIMING_COLUMNS
+from procure.outputs.ownership import MANIFEST_FILE
+from procure.sweeps.run import TIMING_COLUMNS
 from test_sweep import rich_instance
 
 SPEC = {"instance": "instance.json", "design": "grid", "solve": {"gap": 0},

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from procure.validation import InstanceError, Problem, instance_from_dict, json_path, load_instance
+from procure.inputs.validation import InstanceError, Problem, instance_from_dict, json_path, load_instance
 
 CATALOG: dict = {
     "description": "test catalog",
@@ -743,7 +743,7 @@ def test_pay_per_use_leases_and_contracts_are_not_priced_by_the_lot(tmp_path):
 
 
 def test_quarter_names_have_four_digit_years():
-    from procure.quarters import quarter_name, quarter_ordinal, quarter_year
+    from procure.inputs.quarters import quarter_name, quarter_ordinal, quarter_year
 
     # "999Q4" (no padding) broke quarter_year, which reads four characters, under a dict budget
     assert quarter_name(quarter_ordinal("0999Q4")) == "0999Q4" and quarter_year("0999Q4") == 999

@@ -3,7 +3,7 @@
 Every family's docstring states the math it builds. Notation: ``n = (r, t)`` is a scenario-tree node
 (quarter ``t``), ``h(n, τ)`` its ancestor at quarter ``τ ≤ t``; ``p_n`` its probability, ``δ_t`` the
 discount factor. Decisions are indexed by nodes, so non-anticipativity holds by construction (see
-:mod:`procure.data`).
+:mod:`procure.inputs.data`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pyomo.environ as pyo
 
-from procure.data import ModelData
+from procure.inputs.data import ModelData
 from procure.model.costs import add_costs, add_objective
 from procure.model.fleet import add_fleet, add_power_capacity, add_supply
 from procure.model.leases import add_leases, add_provider_capacity

@@ -6,10 +6,10 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
-from procure.data import ModelData
+from procure.inputs.data import ModelData
 from procure.model.elastic import ELASTIC_PENALTY_MUSD
 from procure.model.units import QUANTITY_SCALE
-from procure.quarters import HOURS_PER_QUARTER
+from procure.inputs.quarters import HOURS_PER_QUARTER
 
 COST_CATEGORIES = ("capex_power", "capex_accelerators", "opex_fixed", "opex_electricity", "lease_new",
                    "lease_existing", "rental", "shortfall")

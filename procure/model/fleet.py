@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
-from procure.data import ModelData
+from procure.inputs.data import ModelData
 from procure.model.running import add_running_total, last_quarters, lots_within, quarter_windows
 from procure.model.units import QUANTITY_SCALE
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from procure.data import ModelData
+from procure.inputs.data import ModelData
 from procure.model.elastic import constant_row, slack
 from procure.model.running import add_running_total, last_quarters, lots_within, quarter_windows
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from procure.data import ModelData
+from procure.inputs.data import ModelData
 
 
 def price_keys(d: ModelData) -> list[str]:
@@ -33,7 +33,7 @@ def add_parameters(m: pyo.ConcreteModel, d: ModelData) -> None:
 
 
 def set_discount_rate(m: pyo.ConcreteModel, d: ModelData, annual_rate: float) -> None:
-    """Re-price every quarter for a new annual discount rate (same convention as :mod:`procure.data`)."""
+    """Re-price every quarter for a new annual discount rate (same convention as :mod:`procure.inputs.data`)."""
     for t in range(d.T):
         m.discount_factor[t] = (1.0 + annual_rate) ** (-t / 4.0)
     m.discount_end = (1.0 + annual_rate) ** (-d.T / 4.0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from procure.data import OWN, ModelData
+from procure.inputs.data import OWN, ModelData
 from procure.model.elastic import slack
 from procure.model.units import QUANTITY_SCALE
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from procure.data import ModelData
+from procure.inputs.data import ModelData
 from procure.model.running import add_running_total, total_at
 
 
@@ -69,7 +69,7 @@ def add_block_groups(m: pyo.ConcreteModel, d: ModelData) -> None:
     integral, so these columns are implied integers, continuous, and change no optimum (they do move
     HiGHS's search path: the staged meta.json plan at gap 2e-3 went 150,682.31 → 150,684.82 $M with them
     alone). They state the relaxation that makes them integer and the running totals continuous, the bound
-    stage of :mod:`procure.staged` (``python -m benchmarks.relaxations meta --keep groups``): how many blocks
+    stage of :mod:`procure.solving.staged` (``python -m benchmarks.relaxations meta --keep groups``): how many blocks
     of each size are online at each node stays whole, and the LP may share them between sites. On meta.json
     that relaxation keeps nearly all of the blocks' integrality gap and closes far sooner than the blocks
     themselves (benchmarks/README.md).

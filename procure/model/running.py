@@ -14,7 +14,7 @@ from typing import Callable, Hashable
 
 import pyomo.environ as pyo
 
-from procure.data import ModelData, Node
+from procure.inputs.data import ModelData, Node
 
 
 def add_running_total(m: pyo.ConcreteModel, d: ModelData, name: str, windows: dict[Hashable, tuple[int, int]],

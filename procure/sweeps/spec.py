@@ -1,8 +1,8 @@
 """Sweep specifications: which instance values to vary, over which values, and what to record.
 
-A spec is a JSON file checked like an instance: every problem is a :class:`procure.validation.Problem`
+A spec is a JSON file checked like an instance: every problem is a :class:`procure.inputs.validation.Problem`
 whose path names the offending value of the spec (``parameters[1].path``) and, where it matters, the
-instance path it points at. :func:`load_spec` raises :class:`procure.validation.InstanceError` with the
+instance path it points at. :func:`load_spec` raises :class:`procure.inputs.validation.InstanceError` with the
 full list; nothing here prints or solves.
 
 Parameters address values by path into the instance file:
@@ -33,9 +33,9 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import Field, ValidationError, model_validator
 
-from procure.quarters import is_quarter, quarter_name, quarter_ordinal
-from procure.schema import Instance, Strict
-from procure.validation import InstanceError, LoadedInstance, Problem, load_instance
+from procure.inputs.quarters import is_quarter, quarter_name, quarter_ordinal
+from procure.inputs.schema import Instance, Strict
+from procure.inputs.validation import InstanceError, LoadedInstance, Problem, load_instance
 
 DESIGNS = ("grid", "one_at_a_time", "lhs", "zip")
 
@@ -598,7 +598,7 @@ def load_spec(source: str | Path | dict, base_dir: str | Path | None = None,
         plan_points.append(Point(pid, shown, tuple(assignments.items()), varied))
     if problems:
         raise InstanceError(problems[:20])
-    from procure.quarters import quarter_range, quarter_year
+    from procure.inputs.quarters import quarter_range, quarter_year
 
     years = tuple(sorted({quarter_year(q) for q in quarter_range(loaded.instance.horizon.first_quarter,
                                                                  loaded.instance.horizon.last_quarter)}))

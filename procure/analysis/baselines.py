@@ -28,12 +28,12 @@ from typing import Callable
 import pandas as pd
 import pyomo.environ as pyo
 
-from procure.data import ModelData
-from procure.explain import Clock, decision_vars, fix_integers, preserved
+from procure.inputs.data import ModelData
+from procure.analysis.explain import Clock, decision_vars, fix_integers, preserved
 from procure.model.costs import COST_CATEGORIES
 from procure.model.units import natural
-from procure.results import costs_table, expected_costs
-from procure.solve import SolveOptions, SolveResult, solve_model
+from procure.outputs.tables import costs_table, expected_costs
+from procure.solving.solve import SolveOptions, SolveResult, solve_model
 
 BASELINES = ("lease_only", "build_only", "greedy_myopic")
 DESCRIPTIONS = {

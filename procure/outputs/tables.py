@@ -19,7 +19,7 @@ from collections import defaultdict
 import pandas as pd
 import pyomo.environ as pyo
 
-from procure.data import ModelData
+from procure.inputs.data import ModelData
 from procure.model.costs import COST_CATEGORIES
 from procure.model.units import natural
 

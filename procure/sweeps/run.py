@@ -1,13 +1,13 @@
-"""Run a sweep: every point of a :class:`procure.sweep_spec.SweepPlan` solved, one results row each.
+"""Run a sweep: every point of a :class:`procure.sweeps.spec.SweepPlan` solved, one results row each.
 
 How a point is solved (``run_point``, the same code on every worker):
 
 1. the base instance (JSON) gets the point's values and is checked like a file (``instance_from_dict``);
    a point that fails the checks is a row with status ``error``;
-2. :func:`procure.data.build_data` turns it into model data, which is compared with the data of the
+2. :func:`procure.inputs.data.build_data` turns it into model data, which is compared with the data of the
    models this worker already holds. When the only differences are what the model keeps in mutable
    parameters — demand, the discount factors, and prices that move by one factor per ``price_scale`` key —
-   the model is re-priced in place and re-solved by its :class:`procure.solve.HighsSession` (mode
+   the model is re-priced in place and re-solved by its :class:`procure.solving.solve.HighsSession` (mode
    ``persistent``), starting HiGHS from the previous point's plan. Anything else (lead times, windows,
    lot sizes, caps, the tree, a lease term re-priced alone) builds a new model (mode ``build``);
 3. the row gets the status, objective, bound, gap, times and the plan metrics.
@@ -43,9 +43,9 @@ from typing import Any, Callable, Iterable
 
 import pandas as pd
 
-from procure.ownership import Manifest, check_writable, digest, remove_own, write_manifest
-from procure.sweep_spec import METRIC_GROUPS, OUT_COLUMNS, Point, SweepPlan, load_spec
-from procure.validation import InstanceError, Problem
+from procure.outputs.ownership import Manifest, check_writable, digest, remove_own, write_manifest
+from procure.sweeps.spec import METRIC_GROUPS, OUT_COLUMNS, Point, SweepPlan, load_spec
+from procure.inputs.validation import InstanceError, Problem
 
 TIMING_COLUMNS = ("seconds", "solve_seconds", "build_seconds", "mode", "strategy", "warm_start", "worker")
 """Columns that depend on the machine and on which worker ran which point: left out when comparing runs."""
@@ -143,8 +143,8 @@ class PointTask:
 class _Session:
     def __init__(self, data, build_seconds: float):
         from procure.model import build_model
-        from procure.solve import HighsSession
-        from procure.staged import can_stage, staged_applies
+        from procure.solving.solve import HighsSession
+        from procure.solving.staged import can_stage, staged_applies
 
         start = time.perf_counter()
         self.data = data
@@ -223,11 +223,11 @@ def run_point(context: WorkerContext, task: PointTask) -> dict:
 def _solve_point(state: _WorkerState, task: PointTask, row: dict) -> None:
     import copy
 
-    from procure.data import build_data
-    from procure.solve import SolveOptions
-    from procure.staged import solve_staged
-    from procure.sweep_spec import set_value
-    from procure.validation import instance_from_dict
+    from procure.inputs.data import build_data
+    from procure.solving.solve import SolveOptions
+    from procure.solving.staged import solve_staged
+    from procure.sweeps.spec import set_value
+    from procure.inputs.validation import instance_from_dict
 
     context = state.context
     settings = context.solve
@@ -303,7 +303,7 @@ def _solve_point(state: _WorkerState, task: PointTask, row: dict) -> None:
 # -------------------------------------------------------------------------------------------- metrics
 def plan_metrics(model, data, groups: Iterable[str], years: Iterable[int]) -> dict[str, float]:
     """Expected (probability-weighted) plan metrics of a solved model; see ``METRIC_GROUPS``."""
-    from procure.results import capacity_table, costs_table, expected_costs, plan_table
+    from procure.outputs.tables import capacity_table, costs_table, expected_costs, plan_table
 
     groups = set(groups)
     years = list(years)
@@ -596,13 +596,13 @@ def sweep(spec: str | Path | dict | SweepPlan, out: str | Path | None = None, *,
 
     ``spec``: a spec file, a dict (its ``instance`` relative to ``base_dir``) or a loaded plan.
     ``out``: output directory (default ``out/<sweep name>``). ``workers``: local processes (default: one per
-    CPU this process may use, :func:`procure.solve.machine_threads`); ``dask``: a scheduler address or a
+    CPU this process may use, :func:`procure.solving.solve.machine_threads`); ``dask``: a scheduler address or a
     ``distributed.Client`` to run on instead. ``resume``: keep the rows already in ``out`` and run only the
     missing points. ``time_limit`` and ``gap`` override the
     spec's ``solve`` settings. ``out`` must be new, empty or an earlier sweep's directory as procure wrote it;
-    ``force`` also runs beside files of someone else's there, leaving them alone (:mod:`procure.ownership`).
-    Raises :class:`procure.validation.InstanceError` for a bad spec and
-    :class:`procure.ownership.OutputDirError` for an ``out`` that holds files procure did not write.
+    ``force`` also runs beside files of someone else's there, leaving them alone (:mod:`procure.outputs.ownership`).
+    Raises :class:`procure.inputs.validation.InstanceError` for a bad spec and
+    :class:`procure.outputs.ownership.OutputDirError` for an ``out`` that holds files procure did not write.
     """
     overrides = {"time_limit": time_limit, "gap": gap}
     if isinstance(spec, SweepPlan):
@@ -623,7 +623,7 @@ def sweep(spec: str | Path | dict | SweepPlan, out: str | Path | None = None, *,
 LOCK_FILE = ".sweep.lock"
 KIND = "sweep"
 SWEEP_FILES = (RESULTS_CSV, RESULTS_PARQUET, SWEEP_JSON, LOCK_FILE, *PLOT_FILES)
-"""Every file a sweep writes into its directory (besides the manifest, :mod:`procure.ownership`)."""
+"""Every file a sweep writes into its directory (besides the manifest, :mod:`procure.outputs.ownership`)."""
 GROWING_FILES = (RESULTS_CSV, LOCK_FILE)  # appended to (or locked) while the sweep runs: in the manifest unpinned
 
 
@@ -685,7 +685,7 @@ def _sweep_into(out_dir: Path, plan: SweepPlan, workers, dask, resume: bool, pro
     by_id = {p.id: p for p in plan.points}
     tasks = [PointTask(p.id, p.assignments) for p in _structure_order(plan) if p.id not in done]
     context = context_for(plan)
-    from procure.solve import machine_threads  # (imports Pyomo: not at the top)
+    from procure.solving.solve import machine_threads  # (imports Pyomo: not at the top)
 
     n_workers = max(1, min(workers or machine_threads(), max(len(tasks), 1)))
 
@@ -713,7 +713,7 @@ def _sweep_into(out_dir: Path, plan: SweepPlan, workers, dask, resume: bool, pro
     _record(out_dir, SWEEP_FILES, pinned=False)  # a run killed while these are written leaves them known
     _write_parquet(table, out_dir / RESULTS_PARQUET)
     if plot and len(table):
-        from procure.sweep_plots import plot_sweep
+        from procure.sweeps.plots import plot_sweep
 
         plot_sweep(table, plan, out_dir)
     _record(out_dir, SWEEP_FILES, pinned=True)
@@ -756,7 +756,7 @@ def _read_description(path: Path) -> dict | None:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    from procure.outputs import atomic_write_text
+    from procure.outputs.files import atomic_write_text
 
     atomic_write_text(path, json.dumps(data, indent=2, default=str) + "\n")
 

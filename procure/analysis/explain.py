@@ -25,7 +25,7 @@ fixes the plan whatever the formulation declares integer (the decisions or runni
 * **Break-even prices** — for purchasable accelerators, power blocks, lease offers and rentals that the plan
   does not use (or uses only at a bound: every lot at its supply cap, every block, a lease lot at its
   maximum, a rental at its cap wherever used), a bisection over the mutable ``price_scale[key]`` with MIP
-  re-solves in one :class:`~procure.solve.HighsSession`, warm-started from the optimal plan — re-optimising
+  re-solves in one :class:`~procure.solving.solve.HighsSession`, warm-started from the optimal plan — re-optimising
   everything (``full``) or, on slow instances, holding the other options' lumpy decisions (``restricted``).
   The result is a bracket ``[low, high]`` of price multipliers: an unused option enters at ``low`` × today's
   price and not at ``high``; a bound option leaves at ``high`` and not at ``low``.
@@ -53,10 +53,10 @@ import pandas as pd
 import pyomo.environ as pyo
 from pyomo.core.expr.visitor import identify_variables
 
-from procure.data import ModelData
+from procure.inputs.data import ModelData
 from procure.model import build_model
 from procure.model.units import QUANTITY_SCALE, natural
-from procure.solve import (HighsSession, SolveOptions, SolveResult, capped_threads, fit_highs_threads, highs_solver,
+from procure.solving.solve import (HighsSession, SolveOptions, SolveResult, capped_threads, fit_highs_threads, highs_solver,
                            highs_thread_count, solve_model)
 
 TOL = 1e-9

@@ -1,4 +1,4 @@
-"""The report step of ``procure solve`` and the ``procure report OUTDIR`` command.
+"""The report pipeline: what ``procure solve`` writes beside the plan, and ``procure report OUTDIR``.
 
 ``procure solve`` (unless ``--no-report``) explains the plan and runs the baselines, then writes — inside
 the same atomic output directory — ``sources.csv`` and ``power.csv`` (report inputs), ``explain.json``,
@@ -20,16 +20,11 @@ from pathlib import Path
 from typing import Callable
 
 import pandas as pd
-import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
-from procure.outputs import (ANALYSIS_FILES, KIND, PLOT_FILES, PLOTS_DIR, REPORT_FILES, REPORT_INPUTS, SUMMARY_FILE,
-                             write_json, write_table)
-from procure.ownership import MANIFEST_FILE, Manifest, digest, read_manifest, survey, write_manifest
-from procure.report import (POWER_COLUMNS, SOURCES_COLUMNS, power_table, read_analysis, sources_table,
-                            write_report)
+from procure.outputs.files import (ANALYSIS_FILES, KIND, PLOT_FILES, PLOTS_DIR, REPORT_FILES, REPORT_INPUTS,
+                                   SUMMARY_FILE, write_json, write_table)
+from procure.outputs.ownership import MANIFEST_FILE, Manifest, digest, read_manifest, survey, write_manifest
+from procure.report.document import POWER_COLUMNS, SOURCES_COLUMNS, power_table, sources_table, write_report
 
 REPORT_BUDGET_FACTOR = 3.0
 MIN_BUDGET_SECONDS = 60.0
@@ -60,9 +55,9 @@ def budgets(summary: dict, time_limit: float | None = None) -> tuple[float, floa
 def analyse(plan, loaded=None, time_budget: float | None = None, per_solve: float | None = None,
             log: Callable[[str], None] | None = None) -> dict:
     """Explanation and baselines of a plan solved with ``keep_model=True``: ``{name: DataFrame or dict}``
-    keyed like :data:`procure.report.ANALYSIS_FILES`. Empty when there is nothing to explain."""
-    from procure.baselines import run_baselines
-    from procure.explain import explain
+    keyed like :data:`procure.report.document.ANALYSIS_FILES`. Empty when there is nothing to explain."""
+    from procure.analysis.baselines import run_baselines
+    from procure.analysis.explain import explain
 
     log = log or (lambda _: None)
     if plan.model is None or not plan.summary.get("has_plan") or plan.summary.get("relaxed"):
@@ -120,40 +115,6 @@ def report_writer(plan, loaded=None, analysis: dict | None = None) -> Callable[[
     return extra
 
 
-# ------------------------------------------------------------------------------------------------- printing
-def highlights(out_dir: Path) -> list:
-    """Rich renderables: the baselines table and the top three binding limits, from the saved files."""
-    analysis = read_analysis(out_dir)
-    items: list = []
-    base = analysis.get("baselines")
-    if base is not None and not base.empty:
-        table = Table(title="Baselines (same cost model)")
-        for col in ("strategy", "expected discounted cost", "above optimum", "shortfall H100e-q", "status"):
-            table.add_column(col, justify="left" if col in ("strategy", "status") else "right")
-        for r in base.itertuples():
-            pct = r.pct_above_optimum
-            cost = r.objective_musd
-            table.add_row(r.baseline, "—" if cost != cost or cost is None else f"{cost:,.1f} $M",
-                          "—" if pct != pct or pct is None else f"{pct:+.1f} %",
-                          "—" if r.shortfall_h100e_quarters != r.shortfall_h100e_quarters
-                          else f"{r.shortfall_h100e_quarters:,.0f}", str(r.status))
-        items.append(table)
-    explain = analysis.get("explain")
-    if explain:
-        limits = explain.get("limits") or []
-        if limits:
-            items.append("[bold]Top binding limits[/] (expected discounted savings)")
-            items.extend(f"  {k}. {g['sentence']}" for k, g in enumerate(limits[:3], start=1))
-        else:
-            items.append("No power, supply, budget, policy or provider-capacity limit binds.")
-    return items
-
-
-def print_highlights(console: Console, out_dir: Path) -> None:
-    for item in highlights(out_dir):
-        console.print(item, highlight=False) if isinstance(item, str) else console.print(item)
-
-
 def write_outputs(plan, loaded, out_dir: Path, report: bool = True, time_limit: float | None = None,
                   log: Callable[[str], None] | None = None, force: bool = False) -> Path:
     """Write a solve's outputs; with ``report``, also explain the plan, run the baselines and write the
@@ -175,9 +136,9 @@ def write_outputs(plan, loaded, out_dir: Path, report: bool = True, time_limit: 
 def unreadable_outputs(out_dir: Path) -> list[str]:
     """Why each file the report reads is not as ``procure solve`` wrote it (edited, truncated, another
     program's): ``"<file>: <reason>"`` lines, none when every file present reads back."""
-    from procure.baselines import COLUMNS as BASELINE_COLUMNS  # (these import the model: not at the top)
-    from procure.explain import BINDING_COLUMNS
-    from procure.results import CAPACITY_COLUMNS, COSTS_COLUMNS, PLAN_COLUMNS
+    from procure.analysis.baselines import COLUMNS as BASELINE_COLUMNS  # (these import the model: not at the top)
+    from procure.analysis.explain import BINDING_COLUMNS
+    from procure.outputs.tables import CAPACITY_COLUMNS, COSTS_COLUMNS, PLAN_COLUMNS
 
     out_dir = Path(out_dir)
     problems = []
@@ -208,47 +169,43 @@ def unreadable_outputs(out_dir: Path) -> list[str]:
     return problems
 
 
-def report_command(out_dir: Path, console: Console | None = None) -> None:
-    """Re-render the plots, report.md and report.html from a solve's saved outputs (no solving)."""
-    console = console or Console()
-    if not (out_dir / "summary.json").exists():
-        Console(stderr=True).print(f"[bold red]error:[/] {out_dir} has no summary.json (is it a solve's output?)")
-        raise typer.Exit(2)
+class ReportInputError(ValueError):
+    """An output directory the report cannot be drawn from: ``lines`` say why, one problem each."""
+
+    def __init__(self, message: str, lines: list[str] | None = None):
+        super().__init__(message)
+        self.lines = lines or []
+
+
+def redraw_report(out_dir: Path) -> list[Path]:
+    """Draw the plots, ``report.md`` and ``report.html`` again from a solve's saved outputs (no solving),
+    in place; the files written. Raises :class:`ReportInputError` when ``out_dir`` is not a finished
+    solve's output, a file there cannot be read back, or a report file there is not procure's as written."""
+    out_dir = Path(out_dir)
+    if not (out_dir / SUMMARY_FILE).exists():
+        raise ReportInputError(f"{out_dir} has no summary.json (is it a solve's output?)")
     if read_manifest(out_dir) is None:  # a killed run's staging directory, or files procure did not write
-        Console(stderr=True).print(f"[bold red]error:[/] {out_dir} has no {MANIFEST_FILE}: it is not a finished "
-                                   "solve's output (a run killed part-way, or files procure did not write); run "
-                                   "`procure solve` again", soft_wrap=True)
-        raise typer.Exit(2)
+        raise ReportInputError(f"{out_dir} has no {MANIFEST_FILE}: it is not a finished solve's output (a run "
+                               "killed part-way, or files procure did not write); run `procure solve` again")
     unreadable = unreadable_outputs(out_dir)
     if unreadable:  # an edited or truncated file: say which, rather than fail somewhere inside the plots
-        Console(stderr=True).print(f"[bold red]error:[/] {out_dir} holds files procure cannot read back; run "
-                                   "`procure solve` again to rewrite them:", soft_wrap=True)
-        for line in unreadable:
-            Console(stderr=True).print(f"  • {line}", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(2)
+        raise ReportInputError(f"{out_dir} holds files procure cannot read back; run `procure solve` again to "
+                               "rewrite them:", unreadable)
     missing = [name for name in REPORT_INPUTS if not (out_dir / name).exists()]
     if missing and summary_of(out_dir).get("has_plan"):  # without a plan there is nothing to draw anyway
-        Console(stderr=True).print(
-            f"[bold red]error:[/] {out_dir} has no {' or '.join(missing)}: its solve wrote the plan tables only "
-            "(--no-report, or Ctrl-C before the report); run `procure solve` again without --no-report")
-        raise typer.Exit(2)
+        raise ReportInputError(f"{out_dir} has no {' or '.join(missing)}: its solve wrote the plan tables only "
+                               "(--no-report, or Ctrl-C before the report); run `procure solve` again without "
+                               "--no-report")
     found = survey(out_dir)  # the report rewrites its own files in place: only those still as procure wrote them
     blocked = sorted(rel for rel in (*found.changed, *found.foreign) if rel in REPORT_OUTPUTS)
     if blocked:
-        Console(stderr=True).print(f"[bold red]error:[/] {out_dir}: {', '.join(blocked)} changed since procure "
-                                   "wrote it (or procure did not write it); procure overwrites only its own files "
-                                   "as it wrote them: move it away first", soft_wrap=True)
-        raise typer.Exit(2)
+        raise ReportInputError(f"{out_dir}: {', '.join(blocked)} changed since procure wrote it (or procure did not "
+                               "write it); procure overwrites only its own files as it wrote them: move it away first")
     try:
-        written = rewrite_report(out_dir)
-        print_highlights(console, out_dir)
+        return rewrite_report(out_dir)
     except (KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:  # rows missing or changed
-        Console(stderr=True).print(f"[bold red]error:[/] cannot draw the report from {escape(str(out_dir))} "
-                                   f"({type(exc).__name__}: {escape(str(exc))}): a file there was edited or cut "
-                                   "short? Run `procure solve` again to rewrite them", soft_wrap=True)
-        raise typer.Exit(2)
-    shown = [p.name for p in written if p.name in REPORT_FILES]
-    console.print(f"wrote {', '.join(shown)} and {len(written) - len(shown)} plot(s) in {out_dir}/")
+        raise ReportInputError(f"cannot draw the report from {out_dir} ({type(exc).__name__}: {exc}): a file there "
+                               "was edited or cut short? Run `procure solve` again to rewrite them") from exc
 
 
 REPORT_OUTPUTS = frozenset({*REPORT_FILES, *(f"{PLOTS_DIR}/{name}" for name in PLOT_FILES.values())})

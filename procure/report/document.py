@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from procure.outputs import ANALYSIS_FILES, PLOTS_DIR, atomic_write_text
-from procure.plots import PLOT_FILES, PLOT_TITLES, most_likely_scenario, read_outputs, write_plots
+from procure.outputs.files import ANALYSIS_FILES, PLOTS_DIR, atomic_write_text
+from procure.report.plots import PLOT_FILES, PLOT_TITLES, most_likely_scenario, read_outputs, write_plots
 
 if TYPE_CHECKING:  # only for annotations: rendering needs no model code
-    from procure.data import ModelData
+    from procure.inputs.data import ModelData
 
 SOURCES_COLUMNS = ["source", "kind", "item", "accelerator", "vendor", "generation", "provider", "provider_name",
                    "group", "group_order"]

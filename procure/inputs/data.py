@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
-from procure.quarters import HOURS_PER_QUARTER, quarter_name, quarter_ordinal, quarter_year
-from procure.schema import Accelerator, DemandSpec, Instance, PricePath, Scenario, Steps
-from procure.validation import LoadedInstance
+from procure.inputs.quarters import HOURS_PER_QUARTER, quarter_name, quarter_ordinal, quarter_year
+from procure.inputs.schema import Accelerator, DemandSpec, Instance, PricePath, Scenario, Steps
+from procure.inputs.validation import LoadedInstance
 
 Node = tuple[str, int]
 

@@ -1,6 +1,6 @@
 """Plots of a sweep's results table (matplotlib, Agg backend): tornado, heatmap, lines, scatter.
 
-Each function takes the table :func:`procure.sweep_run.read_results` returns and writes one PNG.
+Each function takes the table :func:`procure.sweeps.run.read_results` returns and writes one PNG.
 Points without a plan are drawn as gaps or red crosses, never as zeros. A MIP stopped at a gap is shown
 with its bound, so a reader sees how much of a difference could be solver slack.
 """

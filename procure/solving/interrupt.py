@@ -3,7 +3,7 @@
 Pyomo runs HiGHS with ``Highs.run()``, which returns to Python only when the solve ends or a callback
 asks it to stop; Python's own Ctrl-C handler runs at the next callback HiGHS makes and raises
 ``KeyboardInterrupt`` there, through HiGHS's C++ code, and the solve's work is lost. Inside
-:func:`ctrl_c_stops_solves` Ctrl-C only records the request; :mod:`procure.solve` hands HiGHS interrupt
+:func:`ctrl_c_stops_solves` Ctrl-C only records the request; :mod:`procure.solving.solve` hands HiGHS interrupt
 callbacks that see it and stop the solve at HiGHS's next check, and the caller decides what to do with the
 plan found so far. Further presses inside the block change nothing; outside it Ctrl-C raises
 ``KeyboardInterrupt`` as usual.

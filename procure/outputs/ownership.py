@@ -77,7 +77,7 @@ def manifest_of(directory: Path, kind: str, grows: Iterable[str] = ()) -> Manife
 
 
 def write_manifest(directory: Path, manifest: Manifest) -> None:
-    from procure.outputs import atomic_write_text  # (outputs imports this module)
+    from procure.outputs.files import atomic_write_text  # (outputs imports this module)
 
     atomic_write_text(Path(directory) / MANIFEST_FILE, manifest.to_json())
 

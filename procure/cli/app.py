@@ -16,8 +16,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from procure.schema import catalog_json_schema, instance_json_schema
-from procure.validation import InstanceError, LoadedInstance, load_instance
+from procure.inputs.schema import catalog_json_schema, instance_json_schema
+from procure.inputs.validation import InstanceError, LoadedInstance, load_instance
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Optimise long-term AI compute procurement: build, buy, lease or rent.")
@@ -57,7 +57,7 @@ def validate(instance: Path = typer.Argument(..., help="Instance JSON file.")) -
 
 def summary_table(loaded: LoadedInstance) -> Table:
     inst = loaded.instance
-    from procure.quarters import quarter_range
+    from procure.inputs.quarters import quarter_range
 
     quarters = quarter_range(inst.horizon.first_quarter, inst.horizon.last_quarter)
     estimates = sum(1 for p in inst.provenance.values() if p.estimate)
@@ -115,12 +115,13 @@ def solve(
 ) -> None:
     """Build the MILP, solve it, write summary.json, capacity.csv, plan.csv, costs.csv and the report."""
     from procure.api import solve as run_solve
-    from procure.cli_report import print_highlights, write_outputs
-    from procure.interrupt import ctrl_c_stops_solves
-    from procure.outputs import OutputDirError, check_output_dir
-    from procure.solve import SolverUnavailable
+    from procure.cli.report import print_highlights
+    from procure.report.pipeline import write_outputs
+    from procure.solving.interrupt import ctrl_c_stops_solves
+    from procure.outputs.files import OutputDirError, check_output_dir
+    from procure.solving.solve import SolverUnavailable
 
-    from procure.staged import STRATEGIES
+    from procure.solving.staged import STRATEGIES
 
     if strategy not in STRATEGIES:
         errors.print(f"[bold red]error:[/] --strategy must be one of {', '.join(STRATEGIES)} (got {strategy!r})")
@@ -179,7 +180,7 @@ def solve(
 def _write_or_exit(write) -> None:
     """Run ``write``; a file that appeared in ``--out`` during the solve, or a write that fails, is an error
     (exit 2), not a traceback."""
-    from procure.outputs import OutputDirError
+    from procure.outputs.files import OutputDirError
 
     try:
         write()
@@ -255,9 +256,9 @@ def sweep(
                                                       "write, leaving them alone."),
 ) -> None:
     """Solve the instance at every point of a sweep; write results.csv (and .parquet) and a plot."""
-    from procure.ownership import OutputDirError
-    from procure.sweep_run import summary_table
-    from procure.sweep_run import sweep as run_sweep
+    from procure.outputs.ownership import OutputDirError
+    from procure.sweeps.run import summary_table
+    from procure.sweeps.run import sweep as run_sweep
 
     if time_limit == 0:  # unlike `procure solve`, a sweep point always has a limit (the spec's, if not given)
         errors.print("[bold red]error:[/] --time-limit must be above 0 seconds (leave it out to use the spec's)")
@@ -286,7 +287,7 @@ def sweep(
 @app.command()
 def report(out_dir: Path = typer.Argument(..., help="Output directory written by `procure solve`.")) -> None:
     """Re-render the plots, report.md and report.html from a solve's saved outputs (no solving)."""
-    from procure.cli_report import report_command
+    from procure.cli.report import report_command
 
     report_command(out_dir, console)
 

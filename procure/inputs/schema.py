@@ -8,7 +8,7 @@ Every field carries its unit in its description. Units used throughout:
 * time: calendar quarters written ``YYYYQn``.
 
 Shape checks (types, ranges, required keys) live here; checks that need the whole instance (references
-between objects, quarters inside the horizon, probabilities) live in :mod:`procure.validation`.
+between objects, quarters inside the horizon, probabilities) live in :mod:`procure.inputs.validation`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from procure.quarters import QUARTER_PATTERN
+from procure.inputs.quarters import QUARTER_PATTERN
 
 Quarter = Annotated[str, Field(pattern=QUARTER_PATTERN, description="Calendar quarter, e.g. 2027Q3.")]
 Identifier = Annotated[
@@ -26,7 +26,7 @@ Identifier = Annotated[
           description="Identifier: letters, digits, '_', '-', '.'."),
 ]
 LARGEST = 10**12
-"""Largest magnitude of any number in an instance or catalog (and, checked in :mod:`procure.validation`, of
+"""Largest magnitude of any number in an instance or catalog (and, checked in :mod:`procure.inputs.validation`, of
 the model coefficients made of them: a block's capex, a lot's price, a demand after growth). No real figure
 in these units comes near it (meta.json estimates Meta's 2026 fleet at ~2.4e6 H100e and budgets ~1e5 $M of
 capex a year). Far above it the solver goes wrong without a word: HiGHS reads |x| ≥ 1e20 as infinite
@@ -35,7 +35,7 @@ beside a coefficient of 1e16 every other cost is rounding error."""
 
 NonNegative = Annotated[float, Field(ge=0, le=LARGEST)]
 Count = Annotated[int, Field(ge=0, le=LARGEST)]
-Bounded = Annotated[float, Field(le=LARGEST)]  # a sign rule of its own lives in procure.validation
+Bounded = Annotated[float, Field(le=LARGEST)]  # a sign rule of its own lives in procure.inputs.validation
 Fraction = Annotated[float, Field(ge=0, le=1)]
 
 Steps = NonNegative | dict[Quarter, NonNegative]

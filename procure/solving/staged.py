@@ -58,9 +58,9 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
-from procure.data import ModelData
-from procure.interrupt import ctrl_c_stops_solves
-from procure.solve import SUB_MIP_HEURISTICS, HighsSession, SolveOptions, SolveResult, relative_gap
+from procure.inputs.data import ModelData
+from procure.solving.interrupt import ctrl_c_stops_solves
+from procure.solving.solve import SUB_MIP_HEURISTICS, HighsSession, SolveOptions, SolveResult, relative_gap
 
 STRATEGIES = ("auto", "direct", "staged")
 # Shares of the time limit. Stage 1's bound is the one that counts (the full stage hardly moves HiGHS's
@@ -133,7 +133,7 @@ def solve_staged(model: pyo.ConcreteModel, d: ModelData, options: SolveOptions =
     The stages change variable domains and bounds and push exactly those to HiGHS, solving without
     Pyomo's scan of the whole model before each solve (:meth:`HighsSession.manual_updates`).
 
-    Ctrl-C (:mod:`procure.interrupt`) stops the running stage; the plan of stage 1 or 2 is still rounded and
+    Ctrl-C (:mod:`procure.solving.interrupt`) stops the running stage; the plan of stage 1 or 2 is still rounded and
     completed (a fraction of a second), no later search runs, and the result has ``interrupted`` set."""
     started = time.perf_counter()
     with ctrl_c_stops_solves() as interrupt:
@@ -430,7 +430,7 @@ def _time_for_full_stage(left: float, first: SolveResult, limit: float) -> bool:
 
 
 def target_objective(bound: float | None, gap: float) -> float | None:
-    """The highest objective that meets ``gap`` against ``bound`` (:func:`procure.solve.relative_gap`:
+    """The highest objective that meets ``gap`` against ``bound`` (:func:`procure.solving.solve.relative_gap`:
     ``(z − bound) / |z| ≤ gap``), a hair inside it so that rounding cannot put a plan HiGHS stopped at
     outside the gap; None without a finite bound. For a positive bound ``z ≤ bound / (1 − gap)``, for a
     negative one ``z ≤ bound / (1 + gap)``."""

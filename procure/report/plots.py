@@ -1,7 +1,7 @@
 """Plots of a plan, drawn from the saved output tables (matplotlib, Agg backend, PNG files).
 
-Every function takes DataFrames in the output contract (see :mod:`procure.results` and
-:func:`procure.report.sources_table`) and returns the ``Figure`` so tests can inspect its axes and
+Every function takes DataFrames in the output contract (see :mod:`procure.outputs.tables` and
+:func:`procure.report.document.sources_table`) and returns the ``Figure`` so tests can inspect its axes and
 series; :func:`write_plots` reads an output directory and saves the PNGs under ``plots/``.
 
 Colours live in one place (:data:`CATEGORY_COLOURS`, :func:`source_colours`, :func:`scenario_colours`):
@@ -25,7 +25,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from procure.outputs import PLOT_FILES, PLOTS_DIR  # noqa: E402
+from procure.outputs.files import PLOT_FILES, PLOTS_DIR  # noqa: E402
 
 PLOT_TITLES = {
     "capacity": "Capacity by source vs demand",
@@ -358,7 +358,7 @@ def lease_bars(plan: pd.DataFrame, scenario: str, quarters: list[str], other_sce
     or ``other`` for commitments signed only in other scenarios, with ``other_scenarios``), label, start,
     end (quarter positions, inclusive; past the horizon for terms that run beyond it), end_quarter, units,
     usd_per_unit_hour."""
-    from procure.quarters import quarter_name, quarter_ordinal
+    from procure.inputs.quarters import quarter_name, quarter_ordinal
 
     columns = ["source", "kind", "label", "start", "end", "end_quarter", "units", "usd_per_unit_hour"]
     if plan.empty:

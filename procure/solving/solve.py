@@ -21,7 +21,7 @@ import pyomo.environ as pyo
 from pyomo.opt import SolverStatus
 from pyomo.opt import TerminationCondition as LegacyTermination
 
-from procure.interrupt import Interrupt, ctrl_c_stops_solves
+from procure.solving.interrupt import Interrupt, ctrl_c_stops_solves
 
 STATUSES = ("optimal", "feasible", "infeasible", "no_solution")
 
@@ -107,7 +107,7 @@ class SolveResult:
     gap: float | None           # relative
     seconds: float              # wall-clock seconds inside the solver call
     solver: str
-    interrupted: bool = False   # stopped by Ctrl-C (see procure.interrupt): the plan is the best found so far
+    interrupted: bool = False   # stopped by Ctrl-C (see procure.solving.interrupt): the plan is the best found so far
 
     @property
     def has_solution(self) -> bool:
@@ -239,8 +239,8 @@ def _stop_auto_updates(solver) -> dict[str, bool]:
 
 def _solve_highs(model: pyo.ConcreteModel, options: SolveOptions, solver=None, stoppable: bool = True
                  ) -> SolveResult:
-    """One HiGHS solve. Ctrl-C stops it at HiGHS's next check (:mod:`procure.interrupt`): inside a caller's
-    :func:`~procure.interrupt.ctrl_c_stops_solves` block the result comes back with ``interrupted`` set;
+    """One HiGHS solve. Ctrl-C stops it at HiGHS's next check (:mod:`procure.solving.interrupt`): inside a caller's
+    :func:`~procure.solving.interrupt.ctrl_c_stops_solves` block the result comes back with ``interrupted`` set;
     otherwise ``KeyboardInterrupt`` is raised once HiGHS has stopped. ``stoppable=False``: Ctrl-C does not
     stop this solve, which runs to its end and is not marked interrupted (the block still records it)."""
     from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
@@ -272,7 +272,7 @@ def _solve_highs(model: pyo.ConcreteModel, options: SolveOptions, solver=None, s
 
 
 SUB_MIP_HEURISTICS = ("mip_heuristic_run_rins", "mip_heuristic_run_rens", "mip_heuristic_run_root_reduced_cost")
-"""HiGHS's heuristics that solve sub-MIPs, on by default (:mod:`procure.staged` turns them off for one stage)."""
+"""HiGHS's heuristics that solve sub-MIPs, on by default (:mod:`procure.solving.staged` turns them off for one stage)."""
 
 
 def highs_options(options: SolveOptions) -> dict:
@@ -281,7 +281,7 @@ def highs_options(options: SolveOptions) -> dict:
     ``objective_target``, ``objective_bound`` and :data:`SUB_MIP_HEURISTICS` at HiGHS's defaults (no target,
     no cutoff, heuristics on), and with no time
     limit or thread count given, no limit and :func:`default_threads` — options stay set on a
-    HiGHS object between solves, so each solve states them unless the caller set them (:mod:`procure.staged`
+    HiGHS object between solves, so each solve states them unless the caller set them (:mod:`procure.solving.staged`
     sets a target, ``benchmarks.relaxations --cutoff`` a cutoff).
 
     HiGHS 1.15 searches the branch-and-bound tree on several threads only with ``parallel="on"``; without it

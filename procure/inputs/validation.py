@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from procure.quarters import HOURS_PER_QUARTER, quarter_ordinal, quarter_range, quarter_year
-from procure.schema import LARGEST, Accelerator, Catalog, Instance, Source
+from procure.inputs.quarters import HOURS_PER_QUARTER, quarter_ordinal, quarter_range, quarter_year
+from procure.inputs.schema import LARGEST, Accelerator, Catalog, Instance, Source
 
 PROBABILITY_TOLERANCE = 1e-6
 

@@ -1,4 +1,4 @@
-"""Write a solve's outputs atomically, and only over procure's own files (:mod:`procure.ownership`)."""
+"""Write a solve's outputs atomically, and only over procure's own files (:mod:`procure.outputs.ownership`)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from procure.ownership import (MANIFEST_FILE, Manifest, OutputDirError, check_writable, manifest_of,
+from procure.outputs.ownership import (MANIFEST_FILE, Manifest, OutputDirError, check_writable, manifest_of,
                                read_manifest, remove_own, write_manifest)
 
 SUMMARY_FILE = "summary.json"
@@ -30,7 +30,7 @@ PLOT_FILES = {
     "power": "power_per_site.png",
     "leases": "lease_timeline.png",
 }
-"""The report's figures, under ``plots/`` (procure.plots draws them)."""
+"""The report's figures, under ``plots/`` (procure.report.plots draws them)."""
 OUTPUT_NAMES = frozenset({SUMMARY_FILE, *TABLE_FILES.values(), *REPORT_INPUTS, *ANALYSIS_FILES.values(),
                           *REPORT_FILES, *(f"{PLOTS_DIR}/{name}" for name in PLOT_FILES.values())})
 """Every path a solve may write into its output directory (besides the manifest)."""
@@ -51,7 +51,7 @@ def check_output_dir(out_dir: Path, force: bool = False, report: bool = True):
     cannot write its outputs is wasted).
 
     It may when ``out_dir`` is new, empty, or an earlier solve's outputs as procure wrote them
-    (:mod:`procure.ownership`); with ``force``, also when it holds files of someone else's that stand
+    (:mod:`procure.outputs.ownership`); with ``force``, also when it holds files of someone else's that stand
     nowhere a solve writes (they are left in place). Never the current directory.
     """
     out_dir = output_target(out_dir)

@@ -1,0 +1,3 @@
+from procure.cli.app import main
+
+main()

@@ -1,0 +1,1 @@
+"""inputs: the instance read and checked (schema, validation) and turned into model data (data), on quarters."""

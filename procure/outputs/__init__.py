@@ -1,0 +1,1 @@
+"""outputs: a solve's tables (tables), written atomically (files), only over procure's own files (ownership)."""

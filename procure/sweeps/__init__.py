@@ -1,0 +1,1 @@
+"""sweeps: many variants of one instance solved (spec, run on a pool or Dask, plots)."""
