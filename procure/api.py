@@ -17,6 +17,7 @@ from procure.model import build_model
 from procure.outputs.files import write_directory
 from procure.outputs.tables import (capacity_table, costs_table, expected_costs, expected_shortfall, model_size,
                              plan_table, slack_report)
+from procure.solving.defaults import DEFAULT_GAP, DEFAULT_TIME_LIMIT, time_limit_or_none
 from procure.solving.solve import SolveOptions, SolveResult, solve_model
 from procure.solving.staged import STRATEGIES, Stage, can_stage, solve_staged, staged_applies
 from procure.inputs.validation import LoadedInstance, instance_from_dict, load_instance
@@ -69,11 +70,12 @@ def check_options(time_limit: float | None, gap: float, threads: int | None) -> 
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, numbers.Integral)
                                 or threads < 1):
         raise ValueError(f"threads must be a whole number ≥ 1, or None for HiGHS's default (got {threads!r})")
-    return float(time_limit) if time_limit else None
+    return time_limit_or_none(time_limit)
 
 
-def solve(source: str | Path | dict | LoadedInstance, *, solver: str = "highs", time_limit: float | None = None,
-          gap: float = 1e-4, threads: int | None = None, tee: bool = False,
+def solve(source: str | Path | dict | LoadedInstance, *, solver: str = "highs",
+          time_limit: float | None = DEFAULT_TIME_LIMIT, gap: float = DEFAULT_GAP, threads: int | None = None,
+          tee: bool = False,
           lp_relaxation: bool = False, keep_model: bool = False, strategy: str = "auto",
           base_dir: str | Path = ".") -> Plan:
     """Build and solve the instance; on infeasibility, re-solve elastically and name what had to give.
@@ -87,7 +89,8 @@ def solve(source: str | Path | dict | LoadedInstance, *, solver: str = "highs", 
     best plan found so far with ``summary["interrupted"]`` true (:mod:`procure.solving.interrupt`); a script solving
     several instances should check it.
 
-    ``time_limit`` is in seconds, 0 or None for none. A dict instance's relative catalog paths are resolved
+    ``time_limit`` is in seconds (default :data:`procure.solving.solve.DEFAULT_TIME_LIMIT`), 0 or None for
+    none; ``gap`` defaults to :data:`procure.solving.solve.DEFAULT_GAP`, as on the command line. A dict instance's relative catalog paths are resolved
     against ``base_dir`` (default: the current directory).
 
     Raises :class:`procure.inputs.validation.InstanceError` for a bad instance, ``ValueError`` for a bad option

@@ -18,6 +18,7 @@ from rich.table import Table
 
 from procure.inputs.schema import catalog_json_schema, instance_json_schema
 from procure.inputs.validation import InstanceError, LoadedInstance, load_instance
+from procure.solving.defaults import DEFAULT_GAP, DEFAULT_TIME_LIMIT, time_limit_or_none
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Optimise long-term AI compute procurement: build, buy, lease or rent.")
@@ -27,9 +28,6 @@ if not console.is_terminal:  # logs and pipes: keep the wide per-quarter table w
 errors = Console(stderr=True)
 
 EXIT_OK, EXIT_NO_PLAN, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
-DEFAULT_TIME_LIMIT = 120.0
-"""Seconds. meta.json reaches a 0.2 % gap in well under a minute but is not proven to 1e-4 in many minutes;
-a bounded default keeps an interactive solve interactive, and the summary states status, bound and gap."""
 
 
 def _fail_input(exc: InstanceError, path: Path) -> None:
@@ -98,7 +96,7 @@ def solve(
     time_limit: float = typer.Option(
         DEFAULT_TIME_LIMIT, "--time-limit", min=0,
         help="Seconds before the solver stops and returns its best plan with bound and gap; 0 = no limit."),
-    gap: float = typer.Option(1e-4, "--gap", min=0, help="Relative MIP gap to stop at."),
+    gap: float = typer.Option(DEFAULT_GAP, "--gap", min=0, help="Relative MIP gap to stop at."),
     threads: Optional[int] = typer.Option(None, "--threads", min=1,
                                           help="Solver threads (more than the machine has are capped to it)."),
     as_json: bool = typer.Option(False, "--json", help="Print summary.json to stdout instead of tables."),
@@ -127,7 +125,7 @@ def solve(
         errors.print(f"[bold red]error:[/] --strategy must be one of {', '.join(STRATEGIES)} (got {strategy!r})")
         raise typer.Exit(EXIT_BAD_INPUT)
     loaded = _load(instance)
-    time_limit = time_limit or None
+    time_limit = time_limit_or_none(time_limit)
     out_dir = out or Path("out") / instance.stem
     try:  # before solving: a solve that cannot write its outputs is wasted
         check_output_dir(out_dir, force=force, report=not no_report)

@@ -21,6 +21,7 @@ import pyomo.environ as pyo
 from pyomo.opt import SolverStatus
 from pyomo.opt import TerminationCondition as LegacyTermination
 
+from procure.solving.defaults import DEFAULT_GAP
 from procure.solving.interrupt import Interrupt, ctrl_c_stops_solves
 
 STATUSES = ("optimal", "feasible", "infeasible", "no_solution")
@@ -45,8 +46,8 @@ class SolverUnavailable(RuntimeError):
 @dataclass(frozen=True)
 class SolveOptions:
     solver: str = "highs"
-    time_limit: float | None = None   # seconds
-    gap: float = 1e-4                 # relative MIP gap
+    time_limit: float | None = None   # seconds one solve may take; None: no limit
+    gap: float = DEFAULT_GAP          # relative MIP gap
     threads: int | None = None        # at most the CPUs this process may use (more are capped to them)
     tee: bool = False
     solver_options: dict = field(default_factory=dict)

@@ -263,8 +263,7 @@ def _solve_point(state: _WorkerState, task: PointTask, row: dict) -> None:
         row["build_seconds"] = round(prepare, 3)
     apply_changes(session.model, changes)
 
-    options = SolveOptions(time_limit=settings.get("time_limit"), gap=settings.get("gap", 1e-4),
-                           threads=settings.get("threads"))
+    options = SolveOptions(time_limit=settings["time_limit"], gap=settings["gap"], threads=settings.get("threads"))
     solver = session.session.solver
     solver.update_parameters()
     start = session.last_solution if settings.get("warm_start", True) else None

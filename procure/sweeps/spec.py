@@ -36,6 +36,7 @@ from pydantic import Field, ValidationError, model_validator
 from procure.inputs.quarters import is_quarter, quarter_name, quarter_ordinal
 from procure.inputs.schema import Instance, Strict
 from procure.inputs.validation import InstanceError, LoadedInstance, Problem, load_instance
+from procure.solving.defaults import DEFAULT_GAP, DEFAULT_TIME_LIMIT
 
 DESIGNS = ("grid", "one_at_a_time", "lhs", "zip")
 
@@ -165,8 +166,9 @@ class Parameter(Strict):
 
 
 class SolveSettings(Strict):
-    time_limit: float | None = Field(default=None, gt=0, description="Seconds per point before HiGHS stops.")
-    gap: float = Field(default=1e-4, ge=0, description="Relative MIP gap per point.")
+    time_limit: float | None = Field(default=DEFAULT_TIME_LIMIT, gt=0,
+                                     description="Seconds per point before HiGHS stops; null: no limit.")
+    gap: float = Field(default=DEFAULT_GAP, ge=0, description="Relative MIP gap per point.")
     threads: int | None = Field(default=1, ge=1, description="HiGHS threads per worker (points run in parallel).")
     reuse: bool = Field(default=True, description="Re-solve in place when only prices, demand or the discount "
                                                   "rate change; false = fresh build and solve per point.")
