@@ -14,9 +14,9 @@ from typing import Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from procure.inputs.schema import catalog_json_schema, instance_json_schema
+from procure.cli.render import instance_table, print_plan, sweep_table
 from procure.inputs.validation import InstanceError, LoadedInstance, load_instance
 from procure.solving.defaults import DEFAULT_GAP, DEFAULT_TIME_LIMIT, time_limit_or_none
 
@@ -50,35 +50,7 @@ def _load(path: Path) -> LoadedInstance:
 def validate(instance: Path = typer.Argument(..., help="Instance JSON file.")) -> None:
     """Check an instance and print a summary; exit 2 with every problem listed if it is invalid."""
     loaded = _load(instance)
-    console.print(summary_table(loaded))
-
-
-def summary_table(loaded: LoadedInstance) -> Table:
-    inst = loaded.instance
-    from procure.inputs.quarters import quarter_range
-
-    quarters = quarter_range(inst.horizon.first_quarter, inst.horizon.last_quarter)
-    estimates = sum(1 for p in inst.provenance.values() if p.estimate)
-    table = Table(title=f"{inst.name}: valid", show_header=False)
-    table.add_column("what", style="bold")
-    table.add_column("value")
-    table.add_row("quarters", f"{len(quarters)} ({quarters[0]}–{quarters[-1]}), discount "
-                              f"{inst.horizon.discount_rate:.1%}/yr")
-    table.add_row("workloads", ", ".join(w.id for w in inst.workloads))
-    table.add_row("scenarios", ", ".join(
-        f"{s.id} (p={s.probability:g}" + (f", from {s.parent} at {s.branch_quarter})" if s.parent else ")")
-        for s in inst.scenarios))
-    table.add_row("sites", ", ".join(s.id for s in inst.sites) or "—")
-    table.add_row("purchasable", ", ".join(p.accelerator for p in inst.purchases) or "—")
-    table.add_row("existing fleet", f"{sum(f.units for f in inst.existing_fleet):,.0f} units")
-    table.add_row("lease offers", ", ".join(o.id for o in inst.lease_offers) or "—")
-    table.add_row("existing contracts", ", ".join(c.id for c in inst.existing_contracts) or "—")
-    table.add_row("rentals", ", ".join(r.id for r in inst.rentals) or "—")
-    table.add_row("providers", ", ".join(p.id for p in inst.providers) or "—")
-    table.add_row("catalog accelerators", str(len(loaded.accelerators)))
-    table.add_row("sources", str(len(inst.sources) + len(loaded.catalog_sources)))
-    table.add_row("provenance", f"{len(inst.provenance)} values annotated, {estimates} marked as estimates")
-    return table
+    console.print(instance_table(loaded))
 
 
 @app.command()
@@ -163,7 +135,7 @@ def solve(
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
     else:
-        _print_plan(plan, out_dir)
+        print_plan(console, plan, out_dir)
         if report:
             print_highlights(console, out_dir)
     if interrupted:
@@ -191,54 +163,6 @@ def _write_or_exit(write) -> None:
         raise typer.Exit(EXIT_BAD_INPUT)
 
 
-def _print_plan(plan, out_dir: Path) -> None:
-    summary = plan.summary
-    if summary["has_plan"]:
-        console.print(mix_table(plan))
-    status = summary["status"]
-    colour = {"optimal": "green", "feasible": "yellow"}.get(status, "red")
-    line = f"[bold {colour}]{status}[/]"
-    if summary["objective"] is not None:
-        gap = summary["gap"]
-        line += (f"  objective {summary['objective']:,.1f} $M (expected discounted)"
-                 f"  gap {gap:.2e}" if gap is not None else "")
-    console.print(line)
-    for relaxed in summary.get("relaxed", []):
-        console.print(f"  [red]had to give:[/] {relaxed['constraint']} {' '.join(relaxed['index'])} by "
-                      f"{relaxed['amount']:,.3f} {relaxed['unit']}")
-    seconds = summary["seconds"]
-    console.print(f"build {seconds['build']:.2f} s, solve {seconds['solve']:.2f} s, total {seconds['total']:.2f} s; "
-                  f"{summary['size']['variables']:,} variables ({summary['size']['integers']:,} integer), "
-                  f"{summary['size']['constraints']:,} constraints; outputs in {out_dir}/")
-
-
-def mix_table(plan) -> Table:
-    """Per-quarter mix of the most likely scenario."""
-    d = plan.data
-    scenario = max(d.SCENARIOS, key=lambda s: (d.probability[s], -d.SCENARIOS.index(s)))
-    rows = plan.plan[plan.plan["scenario"] == scenario]
-    cap = plan.capacity[(plan.capacity["scenario"] == scenario) & (plan.capacity["source"] == "total")]
-    generations = sorted({d.generation[a] for a in d.ACCELERATORS if any(f[0] == a for f in d.FLEET)})
-    table = Table(title=f"Mix per quarter — scenario '{scenario}' (p={d.probability[scenario]:g})")
-    for col in ["quarter", "own MW", *[f"{g} units" for g in generations], "leased", "contracted", "rented",
-                "demand H100e", "shortfall H100e"]:
-        table.add_column(col, justify="right")
-    for q in d.QUARTERS:
-        r = rows[rows["quarter"] == q]
-        installed = r[r["decision"] == "installed"]
-        by_gen = installed.groupby(installed["item"].map(d.generation))["quantity"].sum()
-
-        def total(decision: str) -> float:
-            return float(r.loc[r["decision"] == decision, "quantity"].sum())
-
-        c = cap[cap["quarter"] == q]
-        table.add_row(q, f"{total('power_online_mw'):,.0f}",
-                      *[f"{by_gen.get(g, 0.0):,.0f}" for g in generations],
-                      f"{total('leased'):,.0f}", f"{total('contract'):,.0f}", f"{total('rental'):,.0f}",
-                      f"{c['demand_h100e'].sum():,.0f}", f"{c['shortfall_h100e'].sum():,.0f}")
-    return table
-
-
 @app.command()
 def sweep(
     spec: Path = typer.Argument(..., help="Sweep spec JSON file."),
@@ -255,7 +179,6 @@ def sweep(
 ) -> None:
     """Solve the instance at every point of a sweep; write results.csv (and .parquet) and a plot."""
     from procure.outputs.ownership import OutputDirError
-    from procure.sweeps.run import summary_table
     from procure.sweeps.run import sweep as run_sweep
 
     if time_limit == 0:  # unlike `procure solve`, a sweep point always has a limit (the spec's, if not given)
@@ -277,7 +200,7 @@ def sweep(
     except OSError as exc:  # e.g. no Dask scheduler at that address
         errors.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(EXIT_BAD_INPUT)
-    console.print(summary_table(table, out_dir, title=f"sweep {spec.stem}"))
+    console.print(sweep_table(table, out_dir, title=f"sweep {spec.stem}"))
     if table.empty or not table["status"].isin(("optimal", "feasible")).any():
         raise typer.Exit(EXIT_NO_PLAN)
 

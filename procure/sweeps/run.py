@@ -792,30 +792,3 @@ class _Progress:
     def __exit__(self, *exc) -> None:
         if self.progress is not None:
             self.progress.stop()
-
-
-def summary_table(table: pd.DataFrame, out_dir: Path, title: str = "sweep"):
-    """A rich table: points by status, seconds per point by mode, where the outputs are."""
-    from rich.table import Table
-
-    result = Table(title=title, show_header=False)
-    result.add_column("what", style="bold")
-    result.add_column("value")
-    if table.empty:
-        result.add_row("points", "0")
-        return result
-    statuses = table["status"].value_counts()
-    result.add_row("points", f"{len(table)}: " + ", ".join(f"{n} {s}" for s, n in statuses.items()))
-    ok = table[table["status"].isin(("optimal", "feasible"))]
-    if len(ok):
-        result.add_row("objective", f"{ok['objective'].min():,.1f} … {ok['objective'].max():,.1f} $M"
-                                    f" (largest gap {ok['gap'].max():.2e})")
-    for mode, rows in table.dropna(subset=["mode"]).groupby("mode"):
-        result.add_row(f"mode {mode}", f"{len(rows)} points, median {rows['seconds'].median():.2f} s per point")
-    failed = table[~table["status"].isin(("optimal", "feasible"))]
-    for row in failed.head(5).itertuples():
-        result.add_row(f"point {row.point}", f"[red]{row.status}[/]: {row.error}")
-    if len(failed) > 5:
-        result.add_row("…", f"{len(failed) - 5} more failures in {RESULTS_CSV}")
-    result.add_row("outputs", f"{out_dir}/")
-    return result
