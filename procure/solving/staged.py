@@ -156,7 +156,7 @@ def _solve_stages(model, d, options, session, start, started, interrupt):
     push = session.solver.update_variables
     stages: list[Stage] = []
 
-    def budget(share: float | None) -> float | None:
+    def stage_time_limit(share: float | None) -> float | None:
         if options.time_limit is None:
             return None
         left = max(options.time_limit - (time.perf_counter() - started), 0.0)
@@ -168,7 +168,7 @@ def _solve_stages(model, d, options, session, start, started, interrupt):
         solver_options = {**(extra or {}), **options.solver_options}
         if target is not None:
             solver_options["objective_target"] = target
-        result = session.solve(dataclasses.replace(options, time_limit=budget(share), gap=gap,
+        result = session.solve(dataclasses.replace(options, time_limit=stage_time_limit(share), gap=gap,
                                                    solver_options=solver_options), start=start)
         stages.append(Stage(name, result.status, result.objective, result.bound, result.seconds,
                             None if start is None else session.start_accepted, result.termination))
@@ -182,12 +182,12 @@ def _solve_stages(model, d, options, session, start, started, interrupt):
 
     settled = first  # the stage whose values the lots are rounded from
     # at least a second, as for the lots search below; with less, the rounding rounds the blocks too
-    if first.has_solution and not interrupt.requested and _worth_a_stage(budget(STAGE_SHARE["blocks"])):
+    if first.has_solution and not interrupt.requested and _worth_a_stage(stage_time_limit(STAGE_SHARE["blocks"])):
         with relaxed_domains(lots, push):
             with _pinned(groups, lambda v: round(v.value or 0.0), push):
                 blocks_stage = run("blocks", STAGE_SHARE["blocks"])
             if (blocks_stage.status == "infeasible" and not interrupt.requested
-                    and _worth_a_stage(budget(STAGE_SHARE["blocks"]))):
+                    and _worth_a_stage(stage_time_limit(STAGE_SHARE["blocks"]))):
                 # the bound stage's sums admit no whole blocks per site (a maximum, a lead): search unheld
                 blocks_stage = run("blocks (sums free)", STAGE_SHARE["blocks"])
         if blocks_stage.has_solution:  # else (stopped before a plan) the model still holds stage 1's
@@ -197,10 +197,10 @@ def _solve_stages(model, d, options, session, start, started, interrupt):
     plan = None
     if settled.has_solution:
         fractional = {id(v): v.value or 0.0 for v in lots}
-        plan = _round_and_complete(model, d, session, options, budget, stages, push, interrupt)
+        plan = _round_and_complete(model, d, session, options, stage_time_limit, stages, push, interrupt)
         # then let HiGHS search between the floor and ceiling of the settled lots, from the rounded plan,
         # with the blocks and leases held: a tenth of the integers, a search that finds plans
-        if not interrupt.requested and _worth_a_stage(budget(STAGE_SHARE["lots"])):
+        if not interrupt.requested and _worth_a_stage(stage_time_limit(STAGE_SHARE["lots"])):
             with _pinned(blocks + leases, lambda v: round(v.value), push), _bounded(lots, fractional, push):
                 second = run("lots", STAGE_SHARE["lots"], start=plan[0] if plan else None, target=target)
             if second.has_solution and (plan is None or second.objective < plan[1]):
@@ -215,7 +215,7 @@ def _solve_stages(model, d, options, session, start, started, interrupt):
         skip = "staged: interrupted"
     elif plan is not None and _within(plan[1], first.bound, options.gap):
         skip = "staged: gap met before the full stage"
-    elif plan is not None and options.time_limit is not None and not _time_for_full_stage(budget(None), first,
+    elif plan is not None and options.time_limit is not None and not _time_for_full_stage(stage_time_limit(None), first,
                                                                                        options.time_limit):
         skip = "staged: maxTimeLimit (no time for the full stage)"
     if skip:
@@ -224,7 +224,7 @@ def _solve_stages(model, d, options, session, start, started, interrupt):
     return _combine(model, options, started, first, final, plan), stages
 
 
-def _round_and_complete(model, d, session, options, budget, stages, push, interrupt):
+def _round_and_complete(model, d, session, options, stage_time_limit, stages, push, interrupt):
     """Stage 3, cheap: round the settled lot totals (:func:`round_lots`; any other integer to its nearest
     whole, leases by :func:`round_leases`: only a stage 2 that did not run or found no plan leaves them
     fractional) at each of
@@ -237,15 +237,15 @@ def _round_and_complete(model, d, session, options, budget, stages, push, interr
                 if (v.is_integer() or v.is_binary()) and not v.fixed]
     results, best, best_values = [], None, None
     for threshold in ROUNDING_THRESHOLDS:
-        limit = budget(STAGE_SHARE["lots"])
-        if not results and limit is not None:
-            limit = max(limit, COMPLETION_MIN_SECONDS)
-        elif results and (interrupt.requested or not _worth_a_stage(limit)):
+        time_limit = stage_time_limit(STAGE_SHARE["lots"])
+        if not results and time_limit is not None:
+            time_limit = max(time_limit, COMPLETION_MIN_SECONDS)
+        elif results and (interrupt.requested or not _worth_a_stage(time_limit)):
             break
         _restore(model, settled_values)
         rounded = {**round_leases(model, d), **round_lots(model, d, threshold)}
         with _pinned(integers, lambda v: rounded.get(id(v), round(v.value or 0.0)), push):
-            result = session.solve(dataclasses.replace(options, time_limit=limit), stoppable=False)
+            result = session.solve(dataclasses.replace(options, time_limit=time_limit), stoppable=False)
         results.append(result)
         if result.has_solution and (best is None or result.objective < best.objective - 1e-9):
             best, best_values = result, _values(model)
@@ -413,20 +413,20 @@ def _bounded(lots, fractional: dict[int, float], push):
     return _held_bounds(lots, between, push)
 
 
-def _worth_a_stage(budget: float | None) -> bool:
+def _worth_a_stage(time_limit: float | None) -> bool:
     """No limit, or at least :data:`MIN_STAGE_SECONDS` of it: HiGHS's presolve and root do not stop at the
     time limit, so a search started with less overruns it."""
-    return budget is None or budget >= MIN_STAGE_SECONDS
+    return time_limit is None or time_limit >= MIN_STAGE_SECONDS
 
 
-def _time_for_full_stage(left: float, first: SolveResult, limit: float) -> bool:
+def _time_for_full_stage(left: float, first: SolveResult, time_limit: float) -> bool:
     """At least a second and :data:`FULL_MIN_SHARE` of the limit left, or, when stage 1 finished before its
     share ran out (an easy model), at least :data:`FULL_STAGE1_MULTIPLE` times what stage 1 took: the full
     model's root work, which a time limit does not interrupt, is of the order of stage 1's."""
     if not _worth_a_stage(left):
         return False
-    finished_early = first.seconds < STAGE_SHARE["bound"] * limit * 0.9
-    return left >= FULL_MIN_SHARE * limit or (finished_early and left >= FULL_STAGE1_MULTIPLE * first.seconds)
+    finished_early = first.seconds < STAGE_SHARE["bound"] * time_limit * 0.9
+    return left >= FULL_MIN_SHARE * time_limit or (finished_early and left >= FULL_STAGE1_MULTIPLE * first.seconds)
 
 
 def target_objective(bound: float | None, gap: float) -> float | None:
@@ -436,8 +436,8 @@ def target_objective(bound: float | None, gap: float) -> float | None:
     negative one ``z ≤ bound / (1 + gap)``."""
     if bound is None or not math.isfinite(bound) or gap >= 1:
         return None
-    limit = bound / (1 - gap) if bound >= 0 else bound / (1 + gap)
-    return limit - 1e-9 * abs(limit)
+    target = bound / (1 - gap) if bound >= 0 else bound / (1 + gap)
+    return target - 1e-9 * abs(target)
 
 
 def _within(objective: float, bound: float | None, gap: float) -> bool:
