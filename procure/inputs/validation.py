@@ -273,6 +273,14 @@ class _Checker:
     def _ids(self, field: str) -> set[str]:
         return {item.id for item in getattr(self.inst, field)}
 
+    def not_before_launch(self, accelerator: str, quarter: str | None, path: str, what: str) -> None:
+        """``quarter`` (a purchase window's or lease start window's first quarter) must not precede the
+        accelerator's first quarter in the catalog: nothing is delivered before its launch."""
+        acc = self.accelerators.get(accelerator)
+        if acc is None or quarter is None or quarter_ordinal(quarter) >= quarter_ordinal(acc.first_quarter):
+            return
+        self.add(path, f"{what} before {accelerator}'s first quarter in the catalog ({acc.first_quarter})", quarter)
+
     # ---- families
     def check_scenarios(self) -> None:
         scenarios = self.inst.scenarios
@@ -346,6 +354,7 @@ class _Checker:
             if acc.price is None:
                 self.add(f"{where}.accelerator", "this accelerator has no purchase price in the catalog "
                                                  "(rent or lease it instead)", p.accelerator)
+            self.not_before_launch(p.accelerator, p.first_quarter, f"{where}.first_quarter", "bought")
             first = p.first_quarter or acc.first_quarter
             last = p.last_quarter or acc.last_quarter
             if last is not None and quarter_ordinal(last) < quarter_ordinal(first):
@@ -375,6 +384,7 @@ class _Checker:
             self.known(o.accelerator, self.accelerators, f"{where}.accelerator", "catalog accelerator")
             self.in_horizon(o.first_start, f"{where}.first_start")
             self.in_horizon(o.last_start, f"{where}.last_start")
+            self.not_before_launch(o.accelerator, o.first_start, f"{where}.first_start", "a lease starting")
             if quarter_ordinal(o.last_start) < quarter_ordinal(o.first_start):
                 self.add(f"{where}.last_start", "start window is empty (last_start before first_start)", o.last_start)
             if not o.take_or_pay and len({t.price_usd_per_unit_hour for t in o.terms}) > 1:
@@ -397,6 +407,11 @@ class _Checker:
             where = f"rentals[{k}]"
             self.known(r.provider, providers, f"{where}.provider", "provider")
             self.known(r.accelerator, self.accelerators, f"{where}.accelerator", "catalog accelerator")
+            if isinstance(r.available_units, dict):  # a schedule that rents units before the launch is an error;
+                for quarter, units in r.available_units.items():  # a single number means from the launch on
+                    if units > 0:
+                        self.not_before_launch(r.accelerator, quarter, f"{where}.available_units.{quarter}",
+                                               "units rentable")
 
     def check_policy(self) -> None:
         policy = self.inst.policy
