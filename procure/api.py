@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from procure.inputs.data import ModelData, build_data
+from procure.solving.elastic import solve_elastic
 from procure.solving.interrupt import ctrl_c_stops_solves
 from procure.model import build_model
 from procure.outputs.files import write_directory
@@ -124,7 +125,7 @@ def solve(source: str | Path | dict | LoadedInstance, *, solver: str = "highs",
         solved_model, solved_result = model, result
         if result.status == "infeasible" and not interrupt.requested:
             elastic = build_model(data, elastic=True)
-            elastic_result = solve_model(elastic, options)
+            elastic_result = solve_elastic(elastic, options)
             # an interrupted elastic solve may not have found the least that has to give: do not name it
             if elastic_result.has_solution and not interrupt.requested:
                 relaxed = slack_report(elastic, data)
