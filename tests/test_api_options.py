@@ -35,7 +35,7 @@ def test_threads_may_change_between_solves_in_one_process(root):
     # highspy model with 1 thread) is the case procure cannot know about: it must restart the scheduler.
     import highspy
 
-    from procure.analysis.explain import solve_fixed_lp
+    from procure.solving.fixed_lp import solve_fixed_lp
 
     tiny, seen = root / "instances" / "tiny.json", []
 

@@ -48,7 +48,7 @@ def test_small_json_baselines_are_never_below_the_optimum(root):
     plan = procure.solve(root / "instances" / "small.json", keep_model=True, time_limit=10, gap=1e-2)
     assert plan.summary["has_plan"]
     bound = plan.summary["bound"]
-    table = by_name(run_baselines(plan, time_budget=20, per_solve=8))
+    table = by_name(run_baselines(plan, time_budget=20, time_limit=8))
     assert list(table.index) == ["optimum", "lease_only", "build_only", "greedy_myopic"]
     found = table[table["status"].isin(["optimal", "feasible"])]
     assert len(found) >= 3

@@ -12,8 +12,13 @@ import pyomo.environ as pyo
 
 import procure
 from helpers import base_instance, load, site, usd_per_hour, with_catalog_change
-from procure.analysis.explain import (Clock, break_even, explain, marginal_costs, quarters_text, solve_fixed_lp,
-                             stochastic_value)
+from procure.analysis.break_even import break_even
+from procure.analysis.explain import explain
+from procure.analysis.marginal_costs import marginal_costs
+from procure.analysis.stochastic import stochastic_value
+from procure.analysis.text import quarters_text
+from procure.solving.clock import Clock
+from procure.solving.fixed_lp import solve_fixed_lp
 from procure.solving.solve import SolveOptions
 
 
@@ -273,7 +278,7 @@ def test_grouped_limits_say_where_and_in_which_scenarios():
 
     import pandas as pd
 
-    from procure.analysis.explain import BINDING_COLUMNS, limit_groups
+    from procure.analysis.binding import BINDING_COLUMNS, limit_groups
 
     d = SimpleNamespace(SCENARIOS=("base", "fast"), QUARTERS=("2026Q1", "2026Q2", "2026Q3", "2026Q4"))
     rows = [("vendor_share", "nvidia", "The nvidia share cap (85%)", q, sc, v, "one more percentage point", 0.0, v,

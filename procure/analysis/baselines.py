@@ -28,11 +28,13 @@ from typing import Callable
 import pandas as pd
 import pyomo.environ as pyo
 
+from procure.analysis.plan_options import plan_solve_options
 from procure.inputs.data import ModelData
-from procure.analysis.explain import Clock, decision_vars, fix_integers, preserved
 from procure.model.costs import COST_CATEGORIES
 from procure.model.units import natural
 from procure.outputs.tables import costs_table, expected_costs
+from procure.solving.clock import Clock
+from procure.solving.fixing import decision_vars, fix_integers, preserved
 from procure.solving.solve import SolveOptions, SolveResult, solve_model
 
 BASELINES = ("lease_only", "build_only", "greedy_myopic")
@@ -163,7 +165,7 @@ def run_greedy_myopic(m: pyo.ConcreteModel, d: ModelData, opts: SolveOptions, cl
                 c.activate()
             step = pyo.Objective(expr=_step_cost(m, d, t), sense=pyo.minimize)
             m.add_component("_myopic_step", step)
-            result = solve_model(m, dataclasses.replace(opts, time_limit=clock.limit(None)))
+            result = solve_model(m, dataclasses.replace(opts, time_limit=clock.time_limit()))
             m.del_component("_myopic_step")
             if not result.has_solution:  # keep the zeros (everything later still has a feasible recourse)
                 status = "feasible"
@@ -175,7 +177,7 @@ def run_greedy_myopic(m: pyo.ConcreteModel, d: ModelData, opts: SolveOptions, cl
         for c in everything:
             c.activate()
         main.activate()
-        result = solve_model(m, dataclasses.replace(opts, time_limit=clock.limit(None)))
+        result = solve_model(m, dataclasses.replace(opts, time_limit=clock.time_limit()))
         if result.has_solution and status != "optimal":
             result = dataclasses.replace(result, status=status)
         return _row("greedy_myopic", result, m, d, optimum, time.perf_counter() - start)
@@ -222,11 +224,11 @@ def _step_cost(m: pyo.ConcreteModel, d: ModelData, t: int):
     return expr
 
 
-def run_baselines(plan, time_budget: float | None = None, per_solve: float | None = None,
+def run_baselines(plan, time_budget: float | None = None, time_limit: float | None = None,
                   which: tuple[str, ...] = BASELINES) -> pd.DataFrame:
     """Every baseline next to the optimum, one row each (see the module docstring). Needs ``plan.model``.
 
-    ``time_budget`` (seconds) is shared by the baselines; ``per_solve`` caps one MIP solve. A baseline
+    ``time_budget`` (seconds) is shared by the baselines; ``time_limit`` (seconds) caps one MIP solve. A baseline
     stopped by its time limit reports its incumbent (status ``feasible``) and the solver's bound.
     """
     m, d = plan.model, plan.data
@@ -234,17 +236,16 @@ def run_baselines(plan, time_budget: float | None = None, per_solve: float | Non
         raise ValueError("baselines need the solved model: call procure.solve(..., keep_model=True)")
     summary = plan.summary
     optimum = summary.get("objective")
-    opts = SolveOptions(gap=summary.get("options", {}).get("gap", 1e-4) or 1e-4,
-                        threads=summary.get("options", {}).get("threads"))
+    opts = plan_solve_options(summary)
     clock = Clock(time_budget)
     rows = [{"baseline": "optimum", "description": DESCRIPTIONS["optimum"], "status": summary.get("status"),
              "objective_musd": optimum, "bound_musd": summary.get("bound"), "pct_above_optimum": 0.0,
              "shortfall_h100e_quarters": summary.get("shortfall_h100e_quarters"), "short_where": short_where(m, d),
              "seconds": summary.get("seconds", {}).get("solve"), **summary.get("costs", {})}]
     for k, name in enumerate(which):
-        share = clock.left / (len(which) - k) if time_budget is not None else None
-        limit = min(x for x in (share, per_solve) if x is not None) if (share or per_solve) else None
-        o = dataclasses.replace(opts, time_limit=max(limit, 2.0) if limit is not None else None)
+        # an even share of what is left among the baselines still to run, at most time_limit; never under 2 s
+        floored = max(time_limit, 2.0) if time_limit is not None else None
+        o = dataclasses.replace(opts, time_limit=clock.time_limit(floored, share=1 / (len(which) - k), floor=2.0))
         if name == "greedy_myopic":
             rows.append(run_greedy_myopic(m, d, opts, Clock(o.time_limit), optimum))
         else:

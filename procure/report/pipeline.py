@@ -52,7 +52,7 @@ def budgets(summary: dict, time_limit: float | None = None) -> tuple[float, floa
     return total, per_solve
 
 
-def analyse(plan, loaded=None, time_budget: float | None = None, per_solve: float | None = None,
+def analyse(plan, loaded=None, time_budget: float | None = None, time_limit: float | None = None,
             log: Callable[[str], None] | None = None) -> dict:
     """Explanation and baselines of a plan solved with ``keep_model=True``: ``{name: DataFrame or dict}``
     keyed like :data:`procure.report.document.ANALYSIS_FILES`. Empty when there is nothing to explain."""
@@ -63,19 +63,19 @@ def analyse(plan, loaded=None, time_budget: float | None = None, per_solve: floa
     if plan.model is None or not plan.summary.get("has_plan") or plan.summary.get("relaxed"):
         return {}
     if time_budget is None:
-        time_budget, default_cap = budgets(plan.summary)
-        per_solve = per_solve or default_cap
+        time_budget, default_time_limit = budgets(plan.summary)
+        time_limit = time_limit or default_time_limit
     names = names_from(loaded)
     display = {**names["sites"], **names["providers"]}
     started = time.perf_counter()
     log("explaining the plan (marginal costs, binding limits, break-even prices, VSS/EVPI)…")
-    e = explain(plan, names=display, time_budget=time_budget / 2, per_solve=per_solve)
+    e = explain(plan, names=display, time_budget=time_budget / 2, time_limit=time_limit)
     log("running the baselines (lease-only, build-only, greedy-myopic)…")
     base = run_baselines(plan, time_budget=max(time_budget - (time.perf_counter() - started), time_budget / 4),
-                         per_solve=per_solve)
+                         time_limit=time_limit)
     info = e.to_json()
     info["seconds"]["baselines"] = {k: v for k, v in base.attrs.get("seconds", {}).items() if k != "optimum"}
-    info["budget_seconds"] = {"total": round(time_budget, 1), "per_solve": per_solve}
+    info["budget_seconds"] = {"total": round(time_budget, 1), "per_solve": time_limit}  # explain.json keeps its key
     return {"explain": info, "marginal_costs": e.marginal_costs, "binding": e.binding,
             "break_even": e.break_even, "baselines": base}
 
