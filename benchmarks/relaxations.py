@@ -40,8 +40,9 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 import pyomo.environ as pyo  # noqa: E402
 
-from benchmarks.generator import SHIPPED, SPECS  # noqa: E402
-from benchmarks.run import _fmt, _gap, _load, option_problems  # noqa: E402
+from benchmarks.generator import SHIPPED, SPECS, load_named  # noqa: E402
+from benchmarks.run import option_problems  # noqa: E402
+from benchmarks.tables import gap_cell, markdown_head, number_cell  # noqa: E402
 from procure.solving.staged import LEASE_FAMILIES  # noqa: E402
 
 FAMILIES = {"blocks": ("blocks_to_date",), "lots": ("lots_to_date",), "leases": LEASE_FAMILIES,
@@ -138,12 +139,13 @@ def _musd(value: float | None) -> str:
 def markdown(rows: list[dict]) -> str:
     lp = next((r["bound"] for r in rows if r["relaxation"] == "none"), None)
     head = "| relaxation (integer groups kept) | integers | status | plan $M | bound $M | bound − LP $M | gap | solve s |"
-    lines = [head, "|" + "|".join(["---"] * (head.count("|") - 1)) + "|"]
+    lines = markdown_head(head)
     for r in rows:
         gain = r["bound"] - lp if lp is not None and r["bound"] is not None else None
         gain = 0.0 if gain is not None and abs(gain) < 5e-3 else gain  # not "-0.00" for a solver's last digits
         lines.append(f"| {r['relaxation']} | {r['integers']:,} | {r['status']} | {_musd(r['objective'])} "
-                     f"| {_musd(r['bound'])} | {_musd(gain)} | {_gap(r['gap'])} | {_fmt(r['seconds'], 1)} |")
+                     f"| {_musd(r['bound'])} | {_musd(gain)} | {gap_cell(r['gap'])} "
+                     f"| {number_cell(r['seconds'], 1)} |")
     best = max((r for r in rows if r["bound"] is not None), key=lambda r: r["bound"], default=None)
     if best is not None:
         lines += ["", f"Best proven lower bound on the MILP: {best['bound']:,.2f} $M (relaxation {best['relaxation']})."]
@@ -194,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     from procure.inputs.data import build_data
     from procure.model import build_model
 
-    model = build_model(build_data(_load(a.instance)))
+    model = build_model(build_data(load_named(a.instance)))
     groups = integer_groups(model)
     relaxations = a.keep or default_relaxations(groups)
     if "none" not in relaxations:  # the LP is the yardstick of the bound − LP column (a second or so)

@@ -26,13 +26,9 @@ Peak memory is ``resource.getrusage`` ``ru_maxrss`` of the case's process plus t
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
-import io
 import json
-import math
 import os
-import platform
 import resource
 import shutil
 import signal
@@ -47,6 +43,8 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     __package__ = "benchmarks"
 
 from benchmarks.generator import REPO, SHIPPED, SPECS, BenchSpec  # noqa: E402
+from benchmarks.tables import (csv_text, gap_cell, machine_info, machine_line, markdown_head,  # noqa: E402
+                               number_cell, size_cell)
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 SETS = {
@@ -252,31 +250,12 @@ def instance_label(instance: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------ output
-def _fmt(value, digits: int = 2) -> str:
-    if value is None or value == "":
-        return "–"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "–"
-        if abs(value) >= 1e4:
-            return f"{value:,.0f}"
-        return f"{value:.{digits}f}"
-    return str(value)
-
-
-def _gap(value) -> str:
-    if value is None or value == "":
-        return "–"
-    return f"{float(value):.1e}" if float(value) > 0 else "0"
-
-
 def markdown_table(rows: list[dict]) -> str:
     head = ("| instance | vars / int / rows | solver | status | objective $M | gap | data+build s | load s "
             "| solve s | total s | build+load % | peak MiB | HiGHS run s | HiGHS alone s | overhead |")
-    lines = [head, "|" + "|".join(["---"] * (head.count("|") - 1)) + "|"]
+    lines = markdown_head(head)
     for r in rows:
-        size = (f"{r['variables']:,} / {r['integers']:,} / {r['constraints']:,}" if r.get("variables") is not None
-                else "–")
+        size = size_cell(r)
         if r.get("status") == "skipped":
             lines.append(f"| {r['instance']} | {size} | {r['solver']} | skipped: {r.get('note', '')} "
                          + "| " * 11 + "|")
@@ -287,55 +266,13 @@ def markdown_table(rows: list[dict]) -> str:
         db = (r.get("data_s") or 0.0) + (r.get("build_s") or 0.0) if r.get("build_s") is not None else None
         share = r.get("build_load_share")
         lines.append("| " + " | ".join([
-            r["instance"], size, r["solver"], status, _fmt(r.get("objective"), 1), _gap(r.get("gap")),
-            _fmt(db), _fmt(r.get("load_s")), _fmt(r.get("solve_s")), _fmt(r.get("total_s")),
-            _fmt(100 * share, 0) if share is not None else "–", _fmt(r.get("peak_mib"), 0),
-            _fmt(r.get("highs_run_s")), _fmt(r.get("highs_alone_s")), _fmt(r.get("overhead")),
+            r["instance"], size, r["solver"], status, number_cell(r.get("objective"), 1), gap_cell(r.get("gap")),
+            number_cell(db), number_cell(r.get("load_s")), number_cell(r.get("solve_s")),
+            number_cell(r.get("total_s")), number_cell(100 * share, 0) if share is not None else "–",
+            number_cell(r.get("peak_mib"), 0), number_cell(r.get("highs_run_s")),
+            number_cell(r.get("highs_alone_s")), number_cell(r.get("overhead")),
         ]) + " |")
     return "\n".join(lines)
-
-
-def machine_info() -> dict:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem_gib = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                mem_gib = round(int(line.split()[1]) / 1024 / 1024, 1)
-    except OSError:
-        pass
-    versions = {}
-    for module in ("pyomo", "highspy", "pyscipopt"):
-        try:
-            versions[module] = __import__(module).__version__
-        except Exception:
-            versions[module] = None
-    try:
-        import highspy
-
-        versions["highspy"] = highspy.Highs().version()
-    except Exception:
-        pass
-    try:
-        out = subprocess.run(["cbc", "-quit"], capture_output=True, text=True, timeout=10).stdout
-        versions["cbc"] = next((ln.split(":", 1)[1].strip() for ln in out.splitlines() if ln.startswith("Version")), None)
-    except (OSError, subprocess.SubprocessError):
-        versions["cbc"] = None
-    return {"nproc": os.cpu_count(), "cpu": cpu, "memory_gib": mem_gib, "python": platform.python_version(),
-            **versions}
-
-
-def machine_line(info: dict) -> str:
-    solvers = ", ".join(f"{k} {v}" for k, v in info.items() if k in ("highspy", "cbc", "pyscipopt") and v)
-    return (f"{info['nproc']} cores ({info['cpu']}), {info['memory_gib']} GiB, Python {info['python']}, "
-            f"Pyomo {info.get('pyomo')}; solvers: {solvers or 'none'}")
 
 
 def write_results(rows: list[dict], out_dir: Path, stem: str, header: str) -> tuple[Path, Path]:
@@ -347,16 +284,6 @@ def write_results(rows: list[dict], out_dir: Path, stem: str, header: str) -> tu
     atomic_write_text(csv_path, csv_text(rows, COLUMNS))
     atomic_write_text(md_path, header + "\n\n" + markdown_table(rows) + "\n")
     return csv_path, md_path
-
-
-def csv_text(rows: list[dict], columns) -> str:
-    """``rows`` as CSV text with the given columns (missing values empty)."""
-    text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for r in rows:
-        writer.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in columns})
-    return text.getvalue()
 
 
 def usage_problems(instances: list[str], solvers: list[str], time_limit: float, gap: float,
@@ -450,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
             row = measure(instance, solver, a.time_limit, a.gap, a.threads, not a.no_highs_alone, date)
             rows.append(row)
             print(f"  {instance:6s} {solver:5s} {row.get('status', '?'):11s} "
-                  f"total {_fmt(row.get('total_s'))} s  {row.get('note', '')}", file=sys.stderr, flush=True)
+                  f"total {number_cell(row.get('total_s'))} s  {row.get('note', '')}", file=sys.stderr, flush=True)
     elapsed = time.perf_counter() - started
     header = (f"Benchmarks {date}: time limit {a.time_limit:g} s, gap {a.gap:g}, threads {a.threads}; "
               f"{machine_line(info)}; load average at start {load_at_start:.2f}; ran in {elapsed:.0f} s.")

@@ -27,8 +27,8 @@ if __package__ in (None, ""):
 import numpy as np  # noqa: E402
 
 from benchmarks.generator import SPECS, BenchSpec  # noqa: E402
-from benchmarks.run import (FAILED, RESULTS_DIR, _fmt, csv_text, machine_info, machine_line, measure,  # noqa: E402
-                            option_problems)
+from benchmarks.run import FAILED, RESULTS_DIR, measure, option_problems  # noqa: E402
+from benchmarks.tables import csv_text, machine_info, machine_line, number_cell, size_cell  # noqa: E402
 from procure.outputs.files import atomic_write_text  # noqa: E402
 
 DIMENSIONS = ("scenarios", "sites", "quarters", "accelerators", "offers")
@@ -53,7 +53,7 @@ def series(base: BenchSpec, dim: str, values: list[int], time_limit: float, gap:
         row.update(instance=spec.name, dimension=dim, value=v)
         rows.append(row)
         print(f"  {dim}={v:<3d} {row.get('status', '?'):11s} vars {row.get('variables')} "
-              f"solve {_fmt(row.get('solve_s'))} s", file=sys.stderr, flush=True)
+              f"solve {number_cell(row.get('solve_s'))} s", file=sys.stderr, flush=True)
     return rows
 
 
@@ -75,12 +75,12 @@ def markdown(results: dict[str, list[dict]], base: BenchSpec) -> str:
            "|---|---|---|---|---|---|---|"]
     for dim, rows in results.items():
         for r in rows:
-            size = (f"{r['variables']:,} / {r['integers']:,} / {r['constraints']:,}"
-                    if r.get("variables") is not None else "–")
+            size = size_cell(r)
             bl = (r.get("build_s") or 0) + (r.get("load_s") or 0) if r.get("build_s") is not None else None
             gap = r.get("gap")
             out.append(f"| {dim} | {r['value']} | {size} | {r.get('status')} | "
-                       f"{'–' if gap is None else f'{gap:.1e}'} | {_fmt(bl)} | {_fmt(r.get('solve_s'))} |")
+                       f"{'–' if gap is None else f'{gap:.1e}'} | {number_cell(bl)} | "
+                       f"{number_cell(r.get('solve_s'))} |")
     out += ["", "| dimension | exponent: variables | build+load | solve (points solved to the gap) |",
             "|---|---|---|---|"]
     for dim, rows in results.items():

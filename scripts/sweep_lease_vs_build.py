@@ -9,16 +9,15 @@ plot per capex level (``lines.png``) and the table ``results.csv``.
     python scripts/sweep_lease_vs_build.py --lease 0.6 0.8 1.0 1.2 1.4 --capex 0.8 1.0 1.2 1.4 --time-limit 120
 
 With the defaults (60 s per point, gap 1e-2) on ``instances/meta.json`` the ``gap`` column says how far
-each plan may be from optimal; read objective differences smaller than that as noise.
+each plan may be from optimal; read objective differences smaller than that as noise. Copy this file (and
+``_common.py`` beside it) to sweep other knobs.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 from pathlib import Path
 
-import procure
+from _common import run_sweep, sweep_parser
 
 
 def spec(instance: Path, lease: list[float], capex: list[float], time_limit: float, gap: float) -> dict:
@@ -30,23 +29,13 @@ def spec(instance: Path, lease: list[float], capex: list[float], time_limit: flo
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Sweep lease prices against build capex.")
-    parser.add_argument("--instance", type=Path, default=Path("instances/meta.json"))
-    parser.add_argument("--out", type=Path, default=Path("out/sweep_lease_vs_build"))
+    parser = sweep_parser("Sweep lease prices against build capex.", "sweep_lease_vs_build")
     parser.add_argument("--lease", type=float, nargs="+", default=[0.7, 1.0, 1.3], help="lease price multipliers")
     parser.add_argument("--capex", type=float, nargs="+", default=[0.8, 1.0, 1.25], help="build capex multipliers")
-    parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per point (default 60)")
-    parser.add_argument("--gap", type=float, default=1e-2, help="relative MIP gap (default 1e-2)")
-    parser.add_argument("--workers", type=int, default=None, help="processes (default: the cores)")
-    parser.add_argument("--resume", action="store_true", help="finish an interrupted run in --out")
     args = parser.parse_args()
     sweep = spec(args.instance, args.lease, args.capex, args.time_limit, args.gap)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "spec.json").write_text(json.dumps(sweep, indent=2) + "\n")  # for `procure sweep`
-    table = procure.sweep(sweep, out=args.out, workers=args.workers, resume=args.resume)
-    columns = ["lease price ×", "build capex ×", "status", "objective", "gap", "lease_share", "new_mw", "mode",
-               "seconds"]
-    print(table[columns].to_string(index=False))
+    run_sweep(sweep, args, ["lease price ×", "build capex ×", "status", "objective", "gap", "lease_share", "new_mw",
+                            "mode", "seconds"])
     print(f"plots: {args.out / 'heatmap.png'}, {args.out / 'lines.png'}")
 
 

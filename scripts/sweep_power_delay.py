@@ -11,16 +11,15 @@ objective and lease share (``lines.png``), plus the table ``results.csv``.
 Each point changes the model's structure (lead times), so each is a fresh build. ``instances/meta.json``
 does not reach a 1e-3 gap within minutes today; the defaults (60 s per point, gap 1e-2) give plans
 whose ``gap`` column says how far from proven optimal each is: differences smaller than the gap may be
-solver slack, not the delay. Copy this file and change ``SITES``/``BLOCK_SITES`` for another instance.
+solver slack, not the delay. Copy this file (and ``_common.py`` beside it) and change
+``SITES``/``BLOCK_SITES`` for another instance.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 from pathlib import Path
 
-import procure
+from _common import run_sweep, sweep_parser
 
 SITES = ["hyperion", "elpaso"]                                           # power under construction
 BLOCK_SITES = ["hyperion", "elpaso", "greenfield_grid", "greenfield_gas"]  # new blocks at new sites
@@ -36,21 +35,12 @@ def spec(instance: Path, delays: list[int], time_limit: float, gap: float) -> di
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Sweep power delays at the new sites.")
-    parser.add_argument("--instance", type=Path, default=Path("instances/meta.json"))
-    parser.add_argument("--out", type=Path, default=Path("out/sweep_power_delay"))
+    parser = sweep_parser("Sweep power delays at the new sites.", "sweep_power_delay")
     parser.add_argument("--delays", type=int, nargs="+", default=[0, 2, 4, 6], help="quarters late")
-    parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per point (default 60)")
-    parser.add_argument("--gap", type=float, default=1e-2, help="relative MIP gap (default 1e-2)")
-    parser.add_argument("--workers", type=int, default=None, help="processes (default: the cores)")
-    parser.add_argument("--resume", action="store_true", help="finish an interrupted run in --out")
     args = parser.parse_args()
     sweep = spec(args.instance, args.delays, args.time_limit, args.gap)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "spec.json").write_text(json.dumps(sweep, indent=2) + "\n")  # for `procure sweep`
-    table = procure.sweep(sweep, out=args.out, workers=args.workers, resume=args.resume)
-    columns = ["power delay (quarters)", "status", "objective", "gap", "lease_share", "new_mw", "seconds"]
-    print(table[columns].to_string(index=False))
+    run_sweep(sweep, args, ["power delay (quarters)", "status", "objective", "gap", "lease_share", "new_mw",
+                            "seconds"])
     print(f"plot: {args.out / 'lines.png'}")
 
 

@@ -11,16 +11,15 @@ and the table ``results.csv``.
 
 Every slip changes purchase and lease windows, so each point is a fresh build. With the defaults (60 s
 per point, gap 1e-2) on ``instances/meta.json`` the ``gap`` column says how far each plan may be from
-optimal; read differences smaller than that as noise.
+optimal; read differences smaller than that as noise. Copy this file (and ``_common.py`` beside it) and change
+``RUBIN``/``RUBIN_ULTRA`` for other generations.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 from pathlib import Path
 
-import procure
+from _common import run_sweep, sweep_parser
 
 RUBIN = ["purchases[Rubin].first_quarter", "purchases[Rubin].supply_cap_units",
          "lease_offers[cw_rubin].first_start", "lease_offers[nebius_rubin].first_start",
@@ -40,22 +39,12 @@ def spec(instance: Path, slips: list[int], time_limit: float, gap: float) -> dic
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Sweep Rubin / Rubin Ultra availability slips.")
-    parser.add_argument("--instance", type=Path, default=Path("instances/meta.json"))
-    parser.add_argument("--out", type=Path, default=Path("out/sweep_rubin_slip"))
+    parser = sweep_parser("Sweep Rubin / Rubin Ultra availability slips.", "sweep_rubin_slip")
     parser.add_argument("--slips", type=int, nargs="+", default=[2, 4], help="quarters late")
-    parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per point (default 60)")
-    parser.add_argument("--gap", type=float, default=1e-2, help="relative MIP gap (default 1e-2)")
-    parser.add_argument("--workers", type=int, default=None, help="processes (default: the cores)")
-    parser.add_argument("--resume", action="store_true", help="finish an interrupted run in --out")
     args = parser.parse_args()
     sweep = spec(args.instance, args.slips, args.time_limit, args.gap)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "spec.json").write_text(json.dumps(sweep, indent=2) + "\n")  # for `procure sweep`
-    table = procure.sweep(sweep, out=args.out, workers=args.workers, resume=args.resume)
-    columns = ["varied", "Rubin slip (quarters)", "Rubin Ultra slip (quarters)", "status", "objective", "gap",
-               "lease_share", "seconds"]
-    print(table[columns].to_string(index=False))
+    run_sweep(sweep, args, ["varied", "Rubin slip (quarters)", "Rubin Ultra slip (quarters)", "status", "objective",
+                            "gap", "lease_share", "seconds"])
     print(f"plot: {args.out / 'tornado.png'}")
 
 

@@ -69,6 +69,32 @@ def site(site_id: str = "s1", mw: float = 0.0, pue: float = 1.0, **extra) -> dic
     return {"id": site_id, "pue": pue, "electricity_usd_per_mwh": 0.0, "power_online_mw": mw, **extra}
 
 
+def lease_offer(offer_id: str = "l", *, terms: dict[int, float], max_units: float, lot_size: int,
+                first_start: str = "2026Q1", last_start: str = "2026Q1", provider: str = "cloud",
+                accelerator: str = "G", **extra) -> dict:
+    """A lease offer; ``terms`` maps each term's length in quarters to its price in $/unit-hour, and
+    ``extra`` adds fields as they are (``min_units``, ``take_or_pay``, ...)."""
+    return {"id": offer_id, "provider": provider, "accelerator": accelerator, "first_start": first_start,
+            "last_start": last_start,
+            "terms": [{"quarters": q, "price_usd_per_unit_hour": p} for q, p in terms.items()],
+            "max_units": max_units, "lot_size": lot_size, **extra}
+
+
+def contract(contract_id: str = "c", *, units: float, price: float, start: str, end: str,
+             provider: str = "cloud", accelerator: str = "G", **extra) -> dict:
+    """An existing lease contract of ``units`` at ``price`` $/unit-hour from ``start`` to ``end`` (take-or-pay
+    unless ``extra`` says ``take_or_pay=False``)."""
+    return {"id": contract_id, "provider": provider, "accelerator": accelerator, "start": start, "end": end,
+            "units": units, "price_usd_per_unit_hour": price, **extra}
+
+
+def rental(rental_id: str = "r", *, price: float, units: float, provider: str = "cloud",
+           accelerator: str = "G") -> dict:
+    """An on-demand rental: up to ``units`` at ``price`` $/unit-hour in every quarter."""
+    return {"id": rental_id, "provider": provider, "accelerator": accelerator, "price_usd_per_unit_hour": price,
+            "available_units": units}
+
+
 def write(tmp_path: Path, instance: dict, catalog: dict | None = None) -> Path:
     (tmp_path / "catalog.json").write_text(json.dumps(catalog or CATALOG))
     path = tmp_path / "instance.json"

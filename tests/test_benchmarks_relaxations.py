@@ -19,7 +19,7 @@ from benchmarks.relaxations import (default_relaxations, integer_groups, main, p
 from procure.inputs.data import build_data  # noqa: E402
 from procure.model import build_model  # noqa: E402
 from procure.solving.solve import SolveOptions, solve_model  # noqa: E402
-from helpers import base_instance, load, site  # noqa: E402
+from helpers import base_instance, lease_offer, load, site  # noqa: E402
 from test_pinned_objectives import SMALL_OPTIMUM  # noqa: E402
 
 
@@ -110,9 +110,7 @@ def test_binaries_relax_to_the_unit_interval_every_time(tmp_path, monkeypatch):
     # A lease offer with a minimum above one lot has a signing binary. Relaxed twice in a row it must relax
     # to [0, 1] both times, not to [0, ∞) once its domain no longer reads as binary.
     inst = base_instance(quarters=1, demand=[10])
-    inst["lease_offers"] = [{"id": "l", "provider": "cloud", "accelerator": "G", "first_start": "2026Q1",
-                             "last_start": "2026Q1", "terms": [{"quarters": 1, "price_usd_per_unit_hour": 100}],
-                             "min_units": 20, "max_units": 30, "lot_size": 10}]
+    inst["lease_offers"] = [lease_offer(terms={1: 100}, min_units=20, max_units=30, lot_size=10)]
     model = build_model(build_data(load(tmp_path, inst)))
     signed = next(iter(model.signed.values()))
     solve_module = importlib.import_module("procure.solving.solve")

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from helpers import base_instance, site, write
+from helpers import base_instance, contract, lease_offer, rental, site, write
 from procure.cli import app
 from procure.outputs.tables import CAPACITY_COLUMNS, COSTS_COLUMNS, PLAN_COLUMNS
 
@@ -22,11 +22,8 @@ def small_lease_instance() -> dict:
     inst["sites"] = [site(mw=5, expansion={"block_mw": 10, "max_blocks": 2, "lead_quarters": 2,
                                            "capex_musd_per_mw": 1})]
     inst["purchases"] = [{"accelerator": "G", "price_scale": 0.1}]
-    inst["lease_offers"] = [{"id": "l", "provider": "cloud", "accelerator": "G", "first_start": "2026Q1",
-                             "last_start": "2026Q4", "terms": [{"quarters": 2, "price_usd_per_unit_hour": 100}],
-                             "max_units": 100, "lot_size": 5}]
-    inst["rentals"] = [{"id": "r", "provider": "cloud", "accelerator": "G", "price_usd_per_unit_hour": 300,
-                        "available_units": 5}]
+    inst["lease_offers"] = [lease_offer(terms={2: 100}, max_units=100, lot_size=5, last_start="2026Q4")]
+    inst["rentals"] = [rental(price=300, units=5)]
     return inst
 
 
@@ -67,8 +64,7 @@ def test_same_input_gives_byte_identical_csv(tmp_path):
 def test_infeasible_exits_1_and_names_the_relaxed_rows(tmp_path):
     inst = base_instance(quarters=1, demand=[1])
     inst["providers"] = [{"id": "cloud", "capacity_units": 5}]
-    inst["existing_contracts"] = [{"id": "c", "provider": "cloud", "accelerator": "G", "start": "2026Q1",
-                                   "end": "2026Q1", "units": 8, "price_usd_per_unit_hour": 1}]
+    inst["existing_contracts"] = [contract(units=8, price=1, start="2026Q1", end="2026Q1")]
     out = tmp_path / "out"
     result = runner.invoke(app, ["solve", str(write(tmp_path, inst)), "--out", str(out)])
     assert result.exit_code == 1

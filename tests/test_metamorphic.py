@@ -7,7 +7,7 @@ import copy
 import pytest
 
 import procure
-from helpers import CATALOG, base_instance, load, site
+from helpers import CATALOG, base_instance, contract, lease_offer, load, rental, site
 
 
 def rich_instance() -> dict:
@@ -24,14 +24,9 @@ def rich_instance() -> dict:
     inst["purchases"] = [{"accelerator": "G", "price_scale": 0.3}, {"accelerator": "N", "price_scale": 0.5}]
     inst["existing_fleet"] = [{"site": "s1", "accelerator": "G", "units": 3, "installed": "2025Q1"}]
     inst["providers"] = [{"id": "cloud", "capacity_units": 12}, {"id": "tpu"}]
-    inst["lease_offers"] = [{"id": "l", "provider": "cloud", "accelerator": "G", "first_start": "2026Q1",
-                             "last_start": "2026Q4", "terms": [{"quarters": 2, "price_usd_per_unit_hour": 120},
-                                                               {"quarters": 4, "price_usd_per_unit_hour": 100}],
-                             "max_units": 10, "lot_size": 2}]
-    inst["existing_contracts"] = [{"id": "c", "provider": "cloud", "accelerator": "G", "start": "2025Q3",
-                                   "end": "2026Q2", "units": 2, "price_usd_per_unit_hour": 90}]
-    inst["rentals"] = [{"id": "r", "provider": "tpu", "accelerator": "T", "price_usd_per_unit_hour": 400,
-                        "available_units": 6}]
+    inst["lease_offers"] = [lease_offer(terms={2: 120, 4: 100}, max_units=10, lot_size=2, last_start="2026Q4")]
+    inst["existing_contracts"] = [contract(units=2, price=90, start="2025Q3", end="2026Q2")]
+    inst["rentals"] = [rental(price=400, units=6, provider="tpu", accelerator="T")]
     inst["policy"].update({"capex_budget_musd_per_year": 40, "max_vendor_share": {"nvidia": 0.95},
                            "min_owned_share": 0.2})
     return inst
@@ -66,9 +61,8 @@ def test_doubling_every_price_doubles_the_objective(tmp_path):
 def test_adding_an_offer_never_raises_the_cost(tmp_path):
     inst = rich_instance()
     base = objective(tmp_path, inst)
-    inst["lease_offers"].append({"id": "extra", "provider": "tpu", "accelerator": "N", "first_start": "2026Q2",
-                                 "last_start": "2026Q3", "terms": [{"quarters": 3, "price_usd_per_unit_hour": 400}],
-                                 "max_units": 4, "lot_size": 1})
+    inst["lease_offers"].append(lease_offer("extra", terms={3: 400}, max_units=4, lot_size=1, first_start="2026Q2",
+                                             last_start="2026Q3", provider="tpu", accelerator="N"))
     assert objective(tmp_path, inst) <= base + 1e-6
 
 

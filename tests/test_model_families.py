@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 import procure
-from helpers import PENALTY_USD, base_instance, load, site, usd_per_hour, with_catalog_change
+from helpers import (PENALTY_USD, base_instance, contract, lease_offer, load, rental, site, usd_per_hour,
+                     with_catalog_change)
 
 TOL = 1e-6
 
@@ -33,9 +34,7 @@ def test_lead_time_forces_a_lease_until_power_arrives(tmp_path):
     inst["sites"] = [site(expansion={"block_mw": 10, "max_blocks": 1, "lead_quarters": 2,
                                      "capex_musd_per_mw": 0})]
     inst["purchases"] = [{"accelerator": "G", "price_scale": 1e-9}]
-    inst["lease_offers"] = [{"id": "l", "provider": "cloud", "accelerator": "G", "first_start": "2026Q1",
-                             "last_start": "2026Q4", "terms": [{"quarters": 2, "price_usd_per_unit_hour": 100}],
-                             "max_units": 100, "lot_size": 10}]
+    inst["lease_offers"] = [lease_offer(terms={2: 100}, max_units=100, lot_size=10, last_start="2026Q4")]
     plan = solve(tmp_path, inst)
     assert plan.summary["objective"] == pytest.approx(4.38, abs=1e-4)
     assert decisions(plan, "build_blocks") == {("2026Q1", "s1", "block"): 1}
@@ -230,10 +229,8 @@ def test_take_or_pay_is_paid_even_when_unused(tmp_path):
     # = 2.19 $M. A pay-per-use contract beside it costs nothing when unused.
     inst = base_instance(quarters=2, demand=[0, 0])
     inst["existing_contracts"] = [
-        {"id": "top", "provider": "cloud", "accelerator": "G", "start": "2025Q1", "end": "2026Q2", "units": 5,
-         "price_usd_per_unit_hour": 100},
-        {"id": "ppu", "provider": "cloud", "accelerator": "G", "start": "2025Q1", "end": "2026Q2", "units": 5,
-         "price_usd_per_unit_hour": 100, "take_or_pay": False}]
+        contract("top", units=5, price=100, start="2025Q1", end="2026Q2"),
+        contract("ppu", units=5, price=100, start="2025Q1", end="2026Q2", take_or_pay=False)]
     plan = solve(tmp_path, inst)
     assert plan.summary["objective"] == pytest.approx(2.19, abs=1e-6)
 
@@ -242,11 +239,8 @@ def test_new_take_or_pay_lease_pays_its_whole_term(tmp_path):
     # Demand 10 in Q1 only. A 2-quarter lease of 10 units at $100/h costs 10 × 100 × 2190 × 2 / 1e6 = 4.38,
     # idle Q2 included; renting 10 units at $250/h for Q1 would cost 5.475. The lease wins at 4.38.
     inst = base_instance(quarters=2, demand=[10, 0])
-    inst["lease_offers"] = [{"id": "l", "provider": "cloud", "accelerator": "G", "first_start": "2026Q1",
-                             "last_start": "2026Q1", "terms": [{"quarters": 2, "price_usd_per_unit_hour": 100}],
-                             "max_units": 10, "lot_size": 10}]
-    inst["rentals"] = [{"id": "r", "provider": "cloud", "accelerator": "G", "price_usd_per_unit_hour": 250,
-                        "available_units": 10}]
+    inst["lease_offers"] = [lease_offer(terms={2: 100}, max_units=10, lot_size=10)]
+    inst["rentals"] = [rental(price=250, units=10)]
     plan = solve(tmp_path, inst)
     assert plan.summary["objective"] == pytest.approx(4.38, abs=1e-6)
 
@@ -255,10 +249,7 @@ def test_pay_per_use_lease_pays_only_the_units_used(tmp_path):
     # Demand 1. A pay-per-use lease in lots of 10 at 0.5 $M per unit-quarter: one lot signed, 1 unit used →
     # 0.5 (take-or-pay would be 10 × 0.5 = 5, worse than 1 short at $1M).
     inst = base_instance(quarters=1, demand=[1])
-    inst["lease_offers"] = [{"id": "l", "provider": "cloud", "accelerator": "G", "first_start": "2026Q1",
-                             "last_start": "2026Q1", "terms": [{"quarters": 1,
-                                                                "price_usd_per_unit_hour": usd_per_hour(0.5)}],
-                             "max_units": 10, "lot_size": 10, "take_or_pay": False}]
+    inst["lease_offers"] = [lease_offer(terms={1: usd_per_hour(0.5)}, max_units=10, lot_size=10, take_or_pay=False)]
     plan = solve(tmp_path, inst)
     assert plan.summary["objective"] == pytest.approx(0.5, abs=1e-6)
     assert plan.summary["costs"]["lease_new"] == pytest.approx(0.5, abs=1e-6)
@@ -268,12 +259,9 @@ def test_lease_minimum_volume_is_semi_continuous(tmp_path):
     # Demand 10. Lease at $100/h needs ≥ 20 units if signed: 20 × 100 × 2190 / 1e6 = 4.38; renting 10 at
     # $150/h costs 3.285 → rent. Without the minimum, leasing 10 would cost 2.19.
     inst = base_instance(quarters=1, demand=[10])
-    offer = {"id": "l", "provider": "cloud", "accelerator": "G", "first_start": "2026Q1", "last_start": "2026Q1",
-             "terms": [{"quarters": 1, "price_usd_per_unit_hour": 100}], "min_units": 20, "max_units": 30,
-             "lot_size": 10}
+    offer = lease_offer(terms={1: 100}, min_units=20, max_units=30, lot_size=10)
     inst["lease_offers"] = [offer]
-    inst["rentals"] = [{"id": "r", "provider": "cloud", "accelerator": "G", "price_usd_per_unit_hour": 150,
-                        "available_units": 100}]
+    inst["rentals"] = [rental(price=150, units=100)]
     assert solve(tmp_path, inst).summary["objective"] == pytest.approx(3.285, abs=1e-6)
     offer["min_units"] = 0
     assert solve(tmp_path, inst).summary["objective"] == pytest.approx(2.19, abs=1e-6)
@@ -283,10 +271,7 @@ def test_term_choice_takes_the_cheaper_total(tmp_path):
     # Demand 10 for 2 quarters. Term 1 at $200/h twice: 2 × 10 × 200 × 2190 / 1e6 = 8.76; term 2 at $150/h:
     # 10 × 150 × 2190 × 2 / 1e6 = 6.57 → the 2-quarter term.
     inst = base_instance(quarters=2, demand=[10, 10])
-    inst["lease_offers"] = [{"id": "l", "provider": "cloud", "accelerator": "G", "first_start": "2026Q1",
-                             "last_start": "2026Q2", "terms": [{"quarters": 1, "price_usd_per_unit_hour": 200},
-                                                               {"quarters": 2, "price_usd_per_unit_hour": 150}],
-                             "max_units": 10, "lot_size": 10}]
+    inst["lease_offers"] = [lease_offer(terms={1: 200, 2: 150}, max_units=10, lot_size=10, last_start="2026Q2")]
     plan = solve(tmp_path, inst)
     assert plan.summary["objective"] == pytest.approx(6.57, abs=1e-6)
 
@@ -297,14 +282,9 @@ def test_provider_capacity_counts_existing_contracts(tmp_path):
     # at $200/h (2.19). Total 3.285.
     inst = base_instance(quarters=1, demand=[10])
     inst["providers"] = [{"id": "cloud", "capacity_units": 5}, {"id": "other"}]
-    inst["existing_contracts"] = [{"id": "c", "provider": "cloud", "accelerator": "G", "start": "2026Q1",
-                                   "end": "2026Q1", "units": 3, "price_usd_per_unit_hour": 100,
-                                   "take_or_pay": False}]
-    inst["lease_offers"] = [{"id": "l", "provider": "cloud", "accelerator": "G", "first_start": "2026Q1",
-                             "last_start": "2026Q1", "terms": [{"quarters": 1, "price_usd_per_unit_hour": 100}],
-                             "max_units": 100, "lot_size": 1}]
-    inst["rentals"] = [{"id": "r", "provider": "other", "accelerator": "G", "price_usd_per_unit_hour": 200,
-                        "available_units": 100}]
+    inst["existing_contracts"] = [contract(units=3, price=100, start="2026Q1", end="2026Q1", take_or_pay=False)]
+    inst["lease_offers"] = [lease_offer(terms={1: 100}, max_units=100, lot_size=1)]
+    inst["rentals"] = [rental(price=200, units=100, provider="other")]
     plan = solve(tmp_path, inst)
     assert plan.summary["objective"] == pytest.approx(3.285, abs=1e-6)
 
@@ -315,11 +295,8 @@ def test_rentals_do_not_count_against_provider_capacity(tmp_path):
     # ($300/h) only makes the capacity row exist. (Counted against the 5: 5 × 0.219 + 5 short = 6.095.)
     inst = base_instance(quarters=1, demand=[10])
     inst["providers"] = [{"id": "cloud", "capacity_units": 5}]
-    inst["lease_offers"] = [{"id": "l", "provider": "cloud", "accelerator": "G", "first_start": "2026Q1",
-                             "last_start": "2026Q1", "terms": [{"quarters": 1, "price_usd_per_unit_hour": 300}],
-                             "max_units": 100, "lot_size": 1}]
-    inst["rentals"] = [{"id": "r", "provider": "cloud", "accelerator": "G", "price_usd_per_unit_hour": 100,
-                        "available_units": 10}]
+    inst["lease_offers"] = [lease_offer(terms={1: 300}, max_units=100, lot_size=1)]
+    inst["rentals"] = [rental(price=100, units=10)]
     assert solve(tmp_path, inst).summary["objective"] == pytest.approx(2.19, abs=1e-6)
 
 
@@ -327,8 +304,7 @@ def test_rentals_do_not_count_against_provider_capacity(tmp_path):
 def test_rental_availability_cap(tmp_path):
     # Demand 10, only 4 units rentable at $100/h: 4 × 100 × 2190 / 1e6 = 0.876, plus 6 short × $1M = 6.
     inst = base_instance(quarters=1, demand=[10])
-    inst["rentals"] = [{"id": "r", "provider": "cloud", "accelerator": "G", "price_usd_per_unit_hour": 100,
-                        "available_units": 4}]
+    inst["rentals"] = [rental(price=100, units=4)]
     plan = solve(tmp_path, inst)
     assert plan.summary["objective"] == pytest.approx(6.876, abs=1e-6)
     assert plan.summary["shortfall_h100e_quarters"] == pytest.approx(6)
@@ -342,8 +318,7 @@ def test_workload_share_cap_and_ineligible_workload(tmp_path):
     inst["scenarios"][0]["demand"]["inference"] = {"series": [6]}
     inst["sites"] = [site(mw=100)]
     inst["existing_fleet"] = [{"site": "s1", "accelerator": "S", "units": 20, "installed": "2026Q1"}]
-    inst["existing_contracts"] = [{"id": "tpu", "provider": "cloud", "accelerator": "T", "start": "2026Q1",
-                                   "end": "2026Q1", "units": 3, "price_usd_per_unit_hour": 0}]
+    inst["existing_contracts"] = [contract("tpu", units=3, price=0, start="2026Q1", end="2026Q1", accelerator="T")]
     plan = solve(tmp_path, inst)
     assert plan.summary["objective"] == pytest.approx(5.0, abs=1e-6)
     served = plan.capacity.set_index(["workload", "source"])["served_h100e"]
@@ -366,14 +341,19 @@ def test_capex_budget(tmp_path):
     assert solve(tmp_path, inst, catalog).summary["objective"] == pytest.approx(2.0, abs=1e-6)
 
 
+def nvidia_capped_rentals(x_units: int) -> dict:
+    """Demand 10 in one quarter, served by rentals only: ``g`` (G, nvidia) at $100/h, 100 units, and ``x``
+    (X, amd) at $200/h, ``x_units`` units; nvidia may serve at most 50 %."""
+    inst = base_instance(quarters=1, demand=[10])
+    inst["rentals"] = [rental("g", price=100, units=100), rental("x", price=200, units=x_units, accelerator="X")]
+    inst["policy"]["max_vendor_share"] = {"nvidia": 0.5}
+    return inst
+
+
 def test_max_vendor_share(tmp_path):
     # Demand 10 from rentals: G (nvidia) at $100/h, X (amd) at $200/h. Nvidia ≤ 50 %: 5 + 5 units:
     # 5 × 100 × 2190 / 1e6 + 5 × 200 × 2190 / 1e6 = 1.095 + 2.19 = 3.285.
-    inst = base_instance(quarters=1, demand=[10])
-    inst["rentals"] = [
-        {"id": "g", "provider": "cloud", "accelerator": "G", "price_usd_per_unit_hour": 100, "available_units": 100},
-        {"id": "x", "provider": "cloud", "accelerator": "X", "price_usd_per_unit_hour": 200, "available_units": 100}]
-    inst["policy"]["max_vendor_share"] = {"nvidia": 0.5}
+    inst = nvidia_capped_rentals(x_units=100)
     assert solve(tmp_path, inst).summary["objective"] == pytest.approx(3.285, abs=1e-6)
 
 
@@ -381,11 +361,7 @@ def test_shares_are_of_served_compute_not_of_demand(tmp_path):
     # Demand 10; rentals G (nvidia, $100/h = 0.219) unlimited and X (amd, $200/h = 0.438) only 2 units;
     # nvidia ≤ 50 % of what is served: g ≤ g + x − g → g ≤ x = 2. Served 4, 6 short:
     # 2 × 0.219 + 2 × 0.438 + 6 = 7.314. (As a share of demand, g ≤ 5: 1.095 + 0.876 + 3 short = 4.971.)
-    inst = base_instance(quarters=1, demand=[10])
-    inst["rentals"] = [
-        {"id": "g", "provider": "cloud", "accelerator": "G", "price_usd_per_unit_hour": 100, "available_units": 100},
-        {"id": "x", "provider": "cloud", "accelerator": "X", "price_usd_per_unit_hour": 200, "available_units": 2}]
-    inst["policy"]["max_vendor_share"] = {"nvidia": 0.5}
+    inst = nvidia_capped_rentals(x_units=2)
     plan = solve(tmp_path, inst)
     assert plan.summary["objective"] == pytest.approx(7.314, abs=1e-6)
     assert plan.summary["shortfall_h100e_quarters"] == pytest.approx(6)
@@ -397,8 +373,8 @@ def test_max_provider_share(tmp_path):
     inst = base_instance(quarters=1, demand=[10])
     inst["providers"] = [{"id": "cheap"}, {"id": "dear"}]
     inst["rentals"] = [
-        {"id": "g", "provider": "cheap", "accelerator": "G", "price_usd_per_unit_hour": 100, "available_units": 100},
-        {"id": "x", "provider": "dear", "accelerator": "G", "price_usd_per_unit_hour": 200, "available_units": 100}]
+        rental("g", price=100, units=100, provider="cheap"),
+        rental("x", price=200, units=100, provider="dear")]
     inst["policy"]["max_provider_share"] = {"cheap": 0.3}
     assert solve(tmp_path, inst).summary["objective"] == pytest.approx(3.723, abs=1e-6)
 
@@ -410,8 +386,7 @@ def test_min_owned_share(tmp_path):
     inst = base_instance(quarters=1, demand=[10])
     inst["sites"] = [site(mw=100)]
     inst["purchases"] = [{"accelerator": "G"}]
-    inst["rentals"] = [{"id": "r", "provider": "cloud", "accelerator": "G", "price_usd_per_unit_hour": 100,
-                        "available_units": 100}]
+    inst["rentals"] = [rental(price=100, units=100)]
     inst["policy"]["min_owned_share"] = 0.3
     assert solve(tmp_path, inst, catalog).summary["objective"] == pytest.approx(4.533, abs=1e-6)
 
@@ -429,8 +404,7 @@ def hedging_instance() -> dict:
          "demand": {"training": {"series": [0, 20]}}}]
     inst["sites"] = [site(mw=100)]
     inst["purchases"] = [{"accelerator": "G", "last_quarter": "2026Q1"}]
-    inst["rentals"] = [{"id": "r", "provider": "cloud", "accelerator": "G",
-                        "price_usd_per_unit_hour": usd_per_hour(1.5), "available_units": 100}]
+    inst["rentals"] = [rental(price=usd_per_hour(1.5), units=100)]
     return inst
 
 
@@ -450,8 +424,7 @@ def test_discounting_uses_the_quarter_of_each_cost(tmp_path):
     # 8 % a year: a $2.19M contract quarter in 2027Q1 (4 quarters in) is worth 2.19 / 1.08 today.
     inst = base_instance(quarters=5, demand=[0] * 5)
     inst["horizon"]["discount_rate"] = 0.08
-    inst["existing_contracts"] = [{"id": "c", "provider": "cloud", "accelerator": "G", "start": "2027Q1",
-                                   "end": "2027Q1", "units": 10, "price_usd_per_unit_hour": 100}]
+    inst["existing_contracts"] = [contract(units=10, price=100, start="2027Q1", end="2027Q1")]
     plan = solve(tmp_path, inst)
     assert plan.summary["objective"] == pytest.approx(2.19 / 1.08, abs=1e-6)
 
@@ -473,8 +446,7 @@ def test_shortfall_penalty_per_workload(tmp_path):
     # Nothing to serve with: 2 training short at $1M and 3 inference short at $2M: 2 + 6 = 8.
     inst = base_instance(quarters=1, demand=[2], workloads=("training", "inference"))
     inst["scenarios"][0]["demand"]["inference"] = {"series": [3]}
-    inst["rentals"] = [{"id": "r", "provider": "cloud", "accelerator": "G", "price_usd_per_unit_hour": 0,
-                        "available_units": 0}]
+    inst["rentals"] = [rental(price=0, units=0)]
     inst["policy"]["shortfall_penalty_usd_per_h100e_quarter"] = {"training": PENALTY_USD,
                                                                  "inference": 2 * PENALTY_USD}
     assert solve(tmp_path, inst).summary["objective"] == pytest.approx(8.0, abs=1e-6)
@@ -486,8 +458,7 @@ def test_infeasible_instance_names_what_had_to_give(tmp_path):
     # re-solve relaxes provider_capacity by exactly 3 units.
     inst = base_instance(quarters=1, demand=[1])
     inst["providers"] = [{"id": "cloud", "capacity_units": 5}]
-    inst["existing_contracts"] = [{"id": "c", "provider": "cloud", "accelerator": "G", "start": "2026Q1",
-                                   "end": "2026Q1", "units": 8, "price_usd_per_unit_hour": 1}]
+    inst["existing_contracts"] = [contract(units=8, price=1, start="2026Q1", end="2026Q1")]
     plan = procure.solve(load(tmp_path, inst))
     assert plan.status == "infeasible"
     assert plan.summary["relaxed"] == [{"constraint": "provider_capacity", "index": ["cloud", "base@2026Q1"],
@@ -499,8 +470,7 @@ def test_committed_capex_over_budget_is_infeasible(tmp_path):
     inst = base_instance(quarters=2, demand=[0, 0])
     inst["sites"] = [site(expansion={"block_mw": 1, "max_blocks": 2, "lead_quarters": 1, "capex_musd_per_mw": 3,
                                      "committed_starts": {"2026Q1": 2}})]
-    inst["rentals"] = [{"id": "r", "provider": "cloud", "accelerator": "G", "price_usd_per_unit_hour": 1,
-                        "available_units": 1}]
+    inst["rentals"] = [rental(price=1, units=1)]
     inst["policy"]["capex_budget_musd_per_year"] = 5
     plan = procure.solve(load(tmp_path, inst))
     assert plan.status == "infeasible"

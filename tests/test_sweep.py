@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 import procure
-from helpers import base_instance, site, write
+from helpers import base_instance, contract, lease_offer, rental, site, write
 from procure.cli import EXIT_BAD_INPUT, EXIT_OK, app
 from procure.sweeps.spec import latin_hypercube, load_spec, set_value
 from procure.inputs.validation import InstanceError, instance_from_dict
@@ -31,8 +31,7 @@ def lead_rental_instance() -> dict:
     inst = base_instance(quarters=4, demand=[10, 10, 10, 10])
     inst["sites"] = [site(expansion={"block_mw": 10, "max_blocks": 1, "lead_quarters": 1, "capex_musd_per_mw": 0})]
     inst["purchases"] = [{"accelerator": "G", "price_scale": 1e-9}]
-    inst["rentals"] = [{"id": "r", "provider": "cloud", "accelerator": "G", "price_usd_per_unit_hour": 100,
-                        "available_units": 100}]
+    inst["rentals"] = [rental(price=100, units=100)]
     return inst
 
 
@@ -40,8 +39,7 @@ def growth_instance() -> dict:
     """Rentals only: demand ``10 (1+g)^(t/4)``, all rented at $100/h, discounted at ``r``."""
     inst = base_instance(quarters=4)
     inst["scenarios"][0]["demand"]["training"] = {"base": 10, "growth": 0.5}
-    inst["rentals"] = [{"id": "r", "provider": "cloud", "accelerator": "G", "price_usd_per_unit_hour": 100,
-                        "available_units": 1000}]
+    inst["rentals"] = [rental(price=100, units=1000)]
     return inst
 
 
@@ -57,14 +55,9 @@ def rich_instance() -> dict:
     inst["sites"] = [site(mw=4, electricity_usd_per_mwh=20, fixed_opex_musd_per_mw_year=0.1,
                           expansion={"block_mw": 5, "max_blocks": 3, "lead_quarters": 1, "capex_musd_per_mw": 0.2})]
     inst["purchases"] = [{"accelerator": "G", "price_scale": 0.2}]
-    inst["lease_offers"] = [{"id": "l", "provider": "cloud", "accelerator": "G", "first_start": "2026Q1",
-                             "last_start": "2026Q4", "terms": [{"quarters": 2, "price_usd_per_unit_hour": 70},
-                                                               {"quarters": 4, "price_usd_per_unit_hour": 55}],
-                             "max_units": 20, "lot_size": 2}]
-    inst["existing_contracts"] = [{"id": "c", "provider": "cloud", "accelerator": "G", "start": "2025Q1",
-                                   "end": "2026Q2", "units": 2, "price_usd_per_unit_hour": 30}]
-    inst["rentals"] = [{"id": "r", "provider": "cloud", "accelerator": "G", "price_usd_per_unit_hour": 90,
-                        "available_units": 6}]
+    inst["lease_offers"] = [lease_offer(terms={2: 70, 4: 55}, max_units=20, lot_size=2, last_start="2026Q4")]
+    inst["existing_contracts"] = [contract(units=2, price=30, start="2025Q1", end="2026Q2")]
+    inst["rentals"] = [rental(price=90, units=6)]
     inst["policy"]["shortfall_penalty_usd_per_h100e_quarter"] = 300000
     return inst
 

@@ -490,26 +490,25 @@ def test_deeply_nested_json_is_a_problem(tmp_path):
 
 
 # ------------------------------------------------------------------------------- all problems at once
-def test_three_semantic_errors_are_all_reported(tmp_path):
-    doc = edited(("set", "rentals[0].accelerator", "nope"),
-                 ("set", "scenarios[0].probability", 0.5),
-                 ("set", "sites[0].expansion.lead_quarters", 9))
-    problems = problems_of(tmp_path, doc)
+@pytest.mark.parametrize("edits, expected", [
+    pytest.param([("set", "rentals[0].accelerator", "nope"),
+                  ("set", "scenarios[0].probability", 0.5),
+                  ("set", "sites[0].expansion.lead_quarters", 9)],
+                 [("rentals[0].accelerator", "unknown catalog accelerator id"),
+                  ("scenarios", "probabilities must sum to 1"),
+                  ("sites[0].expansion.lead_quarters", "never come online")], id="semantic"),
+    pytest.param([("set", "rentals[0].price_usd_per_unit_hour", -1),
+                  ("set", "sites[0].pue_ratio", 1.2),
+                  ("del", "existing_fleet[0].units")],
+                 [("rentals[0].price_usd_per_unit_hour", "greater than or equal to 0"),
+                  ("sites[0].pue_ratio", "Extra inputs are not permitted"),
+                  ("existing_fleet[0].units", "Field required")], id="schema"),
+])
+def test_three_errors_are_all_reported(tmp_path, edits, expected):
+    problems = problems_of(tmp_path, edited(*edits))
     assert len(problems) >= 3
-    assert_problem(problems, "rentals[0].accelerator", "unknown catalog accelerator id")
-    assert_problem(problems, "scenarios", "probabilities must sum to 1")
-    assert_problem(problems, "sites[0].expansion.lead_quarters", "never come online")
-
-
-def test_three_schema_errors_are_all_reported(tmp_path):
-    doc = edited(("set", "rentals[0].price_usd_per_unit_hour", -1),
-                 ("set", "sites[0].pue_ratio", 1.2),
-                 ("del", "existing_fleet[0].units"))
-    problems = problems_of(tmp_path, doc)
-    assert len(problems) >= 3
-    assert_problem(problems, "rentals[0].price_usd_per_unit_hour", "greater than or equal to 0")
-    assert_problem(problems, "sites[0].pue_ratio", "Extra inputs are not permitted")
-    assert_problem(problems, "existing_fleet[0].units", "Field required")
+    for path, fragment in expected:
+        assert_problem(problems, path, fragment)
 
 
 def test_instance_error_lists_every_problem(tmp_path):
