@@ -14,7 +14,7 @@ import pyomo.environ as pyo
 
 from procure.inputs.data import ModelData
 from procure.model.costs import add_costs, add_objective
-from procure.model.fleet import add_fleet, add_power_capacity, add_supply
+from procure.model.fleet import add_delivery, add_fleet, add_power_capacity, add_supply
 from procure.model.leases import add_leases, add_provider_capacity
 from procure.model.policy import add_budget, add_owned_share, add_provider_share, add_vendor_share
 from procure.model.parameters import add_parameters
@@ -49,6 +49,7 @@ def build_model(data: ModelData, elastic: bool = False, relax_integers: bool = F
     if block_groups:
         add_block_groups(m, data)
     add_fleet(m, data)
+    add_delivery(m, data)
     add_supply(m, data)
     add_power_capacity(m, data)
     add_leases(m, data)

@@ -59,6 +59,24 @@ def add_fleet(m: pyo.ConcreteModel, d: ModelData) -> None:
                                   QUANTITY_SCALE * m.powered[a, i, r, t] <= m.installed[a, i, r, t])
 
 
+def add_delivery(m: pyo.ConcreteModel, d: ModelData) -> None:
+    """No warehousing: a unit is powered in the quarter it is delivered. Rows ``delivery[a, i, n]`` for every
+    purchase ``buy[a, i, n]``::
+
+        K · powered[a, i, n] ≥ lot_a · buy[a, i, n]
+
+    Without it a plan could buy a generation in its last-buy quarter and hold it unpowered for years until
+    power arrives (a test instance bought 74,592 Rubin for power that ran 16,667), paying nothing for the
+    warehouse. Units may still be switched off later, to make room for newer ones on a power-bound site; an
+    idle unit keeps its residual value (it ages whether it runs or not, and can be sold). Chosen over a
+    holding cost because no public figure prices one, while the rule is what a capacity plan does: order
+    what the halls can power.
+    """
+    rows = [k for k in m.buy.index_set()]
+    m.delivery = pyo.Constraint(rows, rule=lambda _, a, i, r, t: (
+        QUANTITY_SCALE * m.powered[a, i, r, t] >= d.buy_lot[a] * m.buy[a, i, r, t]))
+
+
 def add_supply(m: pyo.ConcreteModel, d: ModelData) -> None:
     """Vendor supply caps. Rows ``supply[a, n]`` where accelerator ``a`` is capped in quarter ``t``::
 
