@@ -6,7 +6,6 @@ Copy this file beside a sweep script you copy (each imports it as ``_common``).
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,10 +30,9 @@ def sweep_parser(description: str, name: str) -> argparse.ArgumentParser:
 
 
 def run_sweep(sweep: dict, args: argparse.Namespace, columns: list[str]) -> pd.DataFrame:
-    """Write ``sweep`` to ``<out>/spec.json`` (to run again with ``procure sweep``), run it into ``args.out``
-    with the parser's ``--workers`` and ``--resume``, and print ``columns`` of its table; returns the table."""
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "spec.json").write_text(json.dumps(sweep, indent=2) + "\n")
+    """Run ``sweep`` into ``args.out`` with the parser's ``--workers`` and ``--resume`` and print ``columns``
+    of its table; returns the table. The sweep writes the spec it ran as ``<out>/spec.json`` (run it again
+    with ``procure sweep <out>/spec.json``)."""
     table = procure.sweep(sweep, out=args.out, workers=args.workers, resume=args.resume)
     print(table[columns].to_string(index=False))
     return table

@@ -209,3 +209,14 @@ def test_a_solve_directory_is_not_a_sweep_directory(tmp_path):
     assert solve(path, out)[0] == EXIT_OK
     code, said = sweep(spec, out, "--force")
     assert code == EXIT_BAD_INPUT and "holds a solve's outputs" in said
+
+
+def test_a_sweep_directory_holds_its_spec_to_run_again(tmp_path):
+    spec = sweep_spec(tmp_path)
+    out = tmp_path / "s"
+    assert sweep(spec, out)[0] == EXIT_OK
+    again = json.loads((out / "spec.json").read_text())
+    assert again["instance"] == str((tmp_path / "instance.json").resolve())  # runs from anywhere
+    assert read_manifest(out).files["spec.json"] is not None
+    code, said = sweep(out / "spec.json", out)  # into its own directory: procure's files alone
+    assert code == EXIT_OK, said

@@ -53,6 +53,7 @@ TIMING_COLUMNS = ("seconds", "solve_seconds", "build_seconds", "mode", "strategy
 RESULTS_CSV = "results.csv"
 RESULTS_PARQUET = "results.parquet"
 SWEEP_JSON = "sweep.json"
+SPEC_JSON = "spec.json"  # the spec as run, its instance path absolute: `procure sweep DIR/spec.json` runs it again
 PLOT_FILES = ("tornado.png", "heatmap.png", "lines.png", "scatter.png")
 SESSIONS_PER_WORKER = 2
 
@@ -621,7 +622,7 @@ def sweep(spec: str | Path | dict | SweepPlan, out: str | Path | None = None, *,
 
 LOCK_FILE = ".sweep.lock"
 KIND = "sweep"
-SWEEP_FILES = (RESULTS_CSV, RESULTS_PARQUET, SWEEP_JSON, LOCK_FILE, *PLOT_FILES)
+SWEEP_FILES = (RESULTS_CSV, RESULTS_PARQUET, SWEEP_JSON, SPEC_JSON, LOCK_FILE, *PLOT_FILES)
 """Every file a sweep writes into its directory (besides the manifest, :mod:`procure.outputs.ownership`)."""
 GROWING_FILES = (RESULTS_CSV, LOCK_FILE)  # appended to (or locked) while the sweep runs: in the manifest unpinned
 
@@ -662,7 +663,7 @@ def _sweep_into(out_dir: Path, plan: SweepPlan, workers, dask, resume: bool, pro
                 manifest: Manifest | None) -> pd.DataFrame:
     columns = columns_for(plan)
     own = manifest.files if manifest is not None else {}
-    _record(out_dir, {*own, RESULTS_CSV, SWEEP_JSON, LOCK_FILE}, pinned=False)
+    _record(out_dir, {*own, RESULTS_CSV, SWEEP_JSON, SPEC_JSON, LOCK_FILE}, pinned=False)
     journal = Journal(out_dir / RESULTS_CSV, columns)
     description = plan.describe()
 
@@ -677,6 +678,7 @@ def _sweep_into(out_dir: Path, plan: SweepPlan, workers, dask, resume: bool, pro
         done = {int(r["point"]) for r in previous_rows}
         failures = sum(r["status"] not in ("optimal", "feasible") for r in previous_rows)
     _write_json(out_dir / SWEEP_JSON, description)
+    _write_json(out_dir / SPEC_JSON, rerunnable_spec(plan))
     stale = [RESULTS_PARQUET] + ([] if resume else list(PLOT_FILES))
     # written again at the end; a fresh sweep must not show an older sweep's plots (only procure's own go)
     remove_own(out_dir, Manifest(KIND, {k: v for k, v in own.items() if k in stale}))
@@ -717,6 +719,14 @@ def _sweep_into(out_dir: Path, plan: SweepPlan, workers, dask, resume: bool, pro
         plot_sweep(table, plan, out_dir)
     _record(out_dir, SWEEP_FILES, pinned=True)
     return table
+
+
+def rerunnable_spec(plan: SweepPlan) -> dict:
+    """The plan's spec as JSON with its instance path made absolute, so that the copy in a sweep's directory
+    runs again from anywhere (``procure sweep DIR/spec.json``)."""
+    spec = plan.spec.model_dump(mode="json", exclude_unset=True)
+    spec["instance"] = str(plan.instance_path.resolve())
+    return spec
 
 
 def read_results(out_dir: str | Path) -> pd.DataFrame:
