@@ -39,7 +39,7 @@ def test_lead_time_forces_a_lease_until_power_arrives(tmp_path):
     assert plan.summary["objective"] == pytest.approx(4.38, abs=1e-4)
     assert decisions(plan, "build_blocks") == {("2026Q1", "s1", "block"): 1}
     assert decisions(plan, "lease_commit") == {("2026Q1", "", "l:2q"): 10}
-    online = decisions(plan, "power_online_mw")
+    online = decisions(plan, "total_power_mw")
     assert ("2026Q2", "s1", "power") not in online and online[("2026Q3", "s1", "power")] == 10
 
 
@@ -107,7 +107,7 @@ def test_committed_blocks_are_paid_and_come_online_after_the_lead(tmp_path):
     inst["purchases"] = [{"accelerator": "G", "price_scale": 1e-9}]
     plan = solve(tmp_path, inst)
     assert plan.summary["objective"] == pytest.approx(1.25, abs=1e-6)
-    online = decisions(plan, "power_online_mw")
+    online = decisions(plan, "total_power_mw")
     assert ("2026Q1", "s1", "power") not in online and online[("2026Q2", "s1", "power")] == 1
 
 
@@ -188,7 +188,7 @@ def test_existing_units_and_purchases_of_one_accelerator_add_up(tmp_path):
 
 
 @pytest.mark.parametrize("pue, expected", [(1.0, 0.0), (2.0, 1.0)])
-def test_power_needs_kw_times_pue_within_online_mw(tmp_path, pue, expected):
+def test_power_needs_kw_times_pue_within_total_power_mw(tmp_path, pue, expected):
     # 1 MW online, G draws 500 kW: at PUE 1 two units fit (demand 2 met); at PUE 2 only one → 1 H100e
     # short × $1M = 1. Chips cost nothing.
     catalog = with_catalog_change("G", power_kw=500)

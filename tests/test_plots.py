@@ -91,7 +91,7 @@ def test_power_plot_one_panel_per_site_with_block_starts():
     for k, q in enumerate(QUARTERS):
         rows.append(("base", q, "a", "Alpha", 100.0 + (50 if k >= 3 else 0), 90.0, 50.0 if k == 0 else 0.0))
         rows.append(("base", q, "b", "", 20.0, 20.0, 0.0))
-    power = pd.DataFrame(rows, columns=["scenario", "quarter", "site", "site_name", "online_mw", "used_mw",
+    power = pd.DataFrame(rows, columns=["scenario", "quarter", "site", "site_name", "total_power_mw", "used_mw",
                                         "build_started_mw"])
     fig = plots.power_plot(power, "base", {"a": "Alpha"})
     axes = [ax for ax in fig.axes if ax.get_visible() and ax.get_title(loc="left")]

@@ -193,7 +193,7 @@ def test_paths_by_id_wildcard_and_catalog_fallback(tmp_path):
     plan = load_spec({"instance": "instance.json", "design": "grid", "parameters": [
         {"name": "slip", "path": ["purchases[G].first_quarter", "lease_offers[l].first_start"], "mode": "add",
          "values": [2]},
-        {"knob": "lead_time", "values": [1]},
+        {"knob": "lead_quarters", "values": [1]},
         {"knob": "build_capex", "values": [2]}]}, base_dir=tmp_path)
     (point,) = plan.points
     assert dict(point.assignments) == {"purchases[0].first_quarter": "2026Q3",  # catalog G: 2026Q1
@@ -284,7 +284,7 @@ def test_spec_problems_have_paths(tmp_path, spec, where):
 def test_cli_sweep_end_to_end(tmp_path):
     write(tmp_path, lead_rental_instance())
     spec = {"instance": "instance.json", "design": "one_at_a_time", "solve": {"gap": 0},
-            "parameters": [{"knob": "lead_time", "values": [-1, 1, 2]},
+            "parameters": [{"knob": "lead_quarters", "values": [-1, 1, 2]},
                            {"knob": "rental_prices", "range": {"start": 0.5, "stop": 1.5, "num": 3}}]}
     (tmp_path / "spec.json").write_text(json.dumps(spec))
     result = CliRunner().invoke(app, ["sweep", str(tmp_path / "spec.json"), "--out", str(tmp_path / "o"),
@@ -293,7 +293,7 @@ def test_cli_sweep_end_to_end(tmp_path):
     assert "persistent" in result.stdout
     table = pd.read_csv(tmp_path / "o" / "results.csv").sort_values("point")  # rows in the order they finished
     # base: lead 1 at $100/h; lead 0, 2, 3; price ×0.5 and ×1.5 (×1 is the base point)
-    assert list(table["varied"]) == ["base", "lead_time", "lead_time", "lead_time", "rental_prices",
+    assert list(table["varied"]) == ["base", "lead_quarters", "lead_quarters", "lead_quarters", "rental_prices",
                                      "rental_prices"]
     expected = [10 * lead * 100 * scale * RATE for lead, scale in
                 [(1, 1), (0, 1), (2, 1), (3, 1), (1, 0.5), (1, 1.5)]]

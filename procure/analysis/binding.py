@@ -57,7 +57,7 @@ def _row_meta(m, d: ModelData, family: str, index: tuple, names: dict | None) ->
     if family == "power":
         (i,) = entity
         meta.update(entity=i, label=f"{short_name(names, i)} power", step="one more MW", step_unit=1.0,
-                    rhs=pyo.value(m.online_mw[i, r, t]), rhs_floor=d.block_mw.get(i, 1.0))
+                    rhs=pyo.value(m.total_power_mw[i, r, t]), rhs_floor=d.block_mw.get(i, 1.0))
     elif family == "supply":
         (a,) = entity
         meta.update(entity=a, label=f"{a} supply", step=f"one more {a} unit", step_unit=1.0,

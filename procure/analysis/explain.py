@@ -22,7 +22,7 @@ import time
 
 import pandas as pd
 
-from procure.analysis.binding import BINDING_COLUMNS, LIMITS_FREE, binding_limits, limit_groups, row_coefficients
+from procure.analysis.binding import LIMITS_FREE, binding_limits, limit_groups, row_coefficients
 from procure.analysis.break_even import break_even
 from procure.analysis.marginal_costs import marginal_costs
 from procure.analysis.plan_options import plan_solve_options
@@ -30,8 +30,7 @@ from procure.analysis.stochastic import stochastic_value
 from procure.solving.clock import Clock
 from procure.solving.fixed_lp import solve_fixed_lp
 
-# BINDING_COLUMNS, binding.csv's columns, is also read from here (by procure.report.pipeline)
-__all__ = ["BINDING_COLUMNS", "Explanation", "explain"]
+__all__ = ["Explanation", "explain"]
 
 
 @dataclasses.dataclass

@@ -84,7 +84,7 @@ def mix_table(plan) -> Table:
             return float(r.loc[r["decision"] == decision, "quantity"].sum())
 
         c = cap[cap["quarter"] == q]
-        table.add_row(q, f"{total('power_online_mw'):,.0f}",
+        table.add_row(q, f"{total('total_power_mw'):,.0f}",
                       *[f"{by_gen.get(g, 0.0):,.0f}" for g in generations],
                       f"{total('leased'):,.0f}", f"{total('contract'):,.0f}", f"{total('rental'):,.0f}",
                       f"{c['demand_h100e'].sum():,.0f}", f"{c['shortfall_h100e'].sum():,.0f}")

@@ -21,7 +21,7 @@ def add_costs(m: pyo.ConcreteModel, d: ModelData) -> None:
 
         capex_power        = Σ_i capex_block_i · (build[i, n] + committed_{i,t})          (paid at start)
         capex_accelerators = Σ_{a,i} price_{a,t} · lot_a · buy[a, i, n]                    (paid at purchase)
-        opex_fixed         = Σ_i fixed_opex_i / 4 · online_mw[i, n]
+        opex_fixed         = Σ_i fixed_opex_i / 4 · total_power_mw[i, n]
         opex_electricity   = Σ_{a,i} K · powered[a, i, n] · kW_a / 1000 · PUE_i · 2190 h · price_i($/MWh) / 1e6
         lease_new          = Σ_o Σ_{k ≤ t < k+L} lot_o · commit[o, k, L, h(n, k)] · price_{o,L} · 2190 / 1e6
                              (take-or-pay; a pay-per-use offer pays only its used_units)
@@ -65,9 +65,9 @@ def add_costs(m: pyo.ConcreteModel, d: ModelData) -> None:
         for n in d.NODES:
             if d.fixed_opex_musd_per_mw_quarter[i]:
                 terms["opex_fixed", n].append(d.fixed_opex_musd_per_mw_quarter[i] * m.price_scale[f"opex:{i}"]
-                                              * m.online_mw[i, n])
+                                              * m.total_power_mw[i, n])
     for a, i, r, t in m.POWERED:
-        mwh = QUANTITY_SCALE * d.power_kw[a] / 1000.0 * d.pue[i] * HOURS_PER_QUARTER
+        mwh = d.unit_mw(a, i, QUANTITY_SCALE) * HOURS_PER_QUARTER
         terms["opex_electricity", (r, t)].append(mwh * d.electricity_musd_per_mwh[i] * m.price_scale[f"electricity:{i}"]
                                                  * m.powered[a, i, r, t])
 

@@ -101,10 +101,10 @@ def add_power_capacity(m: pyo.ConcreteModel, d: ModelData) -> None:
     """Site power. Rows ``power[i, n]``: powered IT load times PUE within the MW online (``K · powered``
     is units, so ``K · powered · kW / 1000`` is MW)::
 
-        Σ_a K · powered[a, i, n] · kW_a · PUE_i / 1000 ≤ online_mw[i, n]
+        Σ_a K · powered[a, i, n] · kW_a · PUE_i / 1000 ≤ total_power_mw[i, n]
     """
     load = defaultdict(list)
     for a, i, r, t in m.POWERED:
-        load[i, (r, t)].append(QUANTITY_SCALE * m.powered[a, i, r, t] * d.power_kw[a] * d.pue[i] / 1000.0)
+        load[i, (r, t)].append(d.unit_mw(a, i, QUANTITY_SCALE) * m.powered[a, i, r, t])
     rows = [(i, n) for i in d.SITES for n in d.NODES if (i, n) in load]
-    m.power = pyo.Constraint(rows, rule=lambda _, i, r, t: sum(load[i, (r, t)]) <= m.online_mw[i, r, t])
+    m.power = pyo.Constraint(rows, rule=lambda _, i, r, t: sum(load[i, (r, t)]) <= m.total_power_mw[i, r, t])

@@ -13,7 +13,7 @@ def add_power_pipeline(m: pyo.ConcreteModel, d: ModelData) -> None:
 
     Integer variables ``blocks_to_date[i, n] ∈ ℤ≥0`` (see :mod:`procure.model.running`): blocks started at
     site ``i`` up to node ``n``; the blocks started at ``n`` are ``build[i, n] ≥ 0`` (only in quarters
-    ``earliest_start ≤ t ≤ T−1−lead_i``), linked by rows ``blocks_to_date_def[i, n]``::
+    ``earliest_start ≤ t ≤ T−1−lead_quarters_i``), linked by rows ``blocks_to_date_def[i, n]``::
 
         blocks_to_date[i, n] = blocks_to_date[i, parent(n)] + build[i, n]      (build = 0 outside the window)
 
@@ -25,9 +25,9 @@ def add_power_pipeline(m: pyo.ConcreteModel, d: ModelData) -> None:
 
         blocks_to_date[i, node(s, T−1)] ≤ max_blocks_i − Σ_t committed_{i,t}
 
-    Expression ``online_mw[i, n]`` (MW at the meter)::
+    Expression ``total_power_mw[i, n]`` (MW at the meter)::
 
-        online_mw[i, n] = existing_mw_{i,t} + block_mw_i · (blocks_to_date[i, h(n, t − lead_i)] + Σ_{τ ≤ t − lead_i} committed_{i,τ})
+        total_power_mw[i, n] = power_online_mw_{i,t} + block_mw_i · (blocks_to_date[i, h(n, t − lead_quarters_i)] + Σ_{τ ≤ t − lead_quarters_i} committed_{i,τ})
     """
     starts = {i: d.block_start_quarters[i] for i in d.EXPANDABLE if d.block_start_quarters[i]}
     committed_total = {i: sum(b for (j, _), b in d.committed_blocks.items() if j == i) for i in d.EXPANDABLE}
@@ -42,15 +42,15 @@ def add_power_pipeline(m: pyo.ConcreteModel, d: ModelData) -> None:
         rule=lambda _, i, s: blocks_to_date(i, d.node_of[s, d.T - 1]) <= d.max_blocks[i] - committed_total[i])
 
     def online(_, i, r, t):
-        mw = d.existing_mw[i, t]
-        if i not in d.lead or t < d.lead[i]:
+        mw = d.power_online_mw[i, t]
+        if i not in d.lead_quarters or t < d.lead_quarters[i]:
             return mw
-        arrived = t - d.lead[i]
+        arrived = t - d.lead_quarters[i]
         committed = sum(d.committed_blocks.get((i, tau), 0) for tau in range(arrived + 1))
         started = blocks_to_date(i, d.history((r, t))[arrived]) if i in starts else 0
         return mw + d.block_mw[i] * (started + committed)
 
-    m.online_mw = pyo.Expression(d.SITES, m.NODES, rule=online)
+    m.total_power_mw = pyo.Expression(d.SITES, m.NODES, rule=online)
 
 
 def add_block_groups(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -59,7 +59,7 @@ def add_block_groups(m: pyo.ConcreteModel, d: ModelData) -> None:
     Sites whose blocks have the same size ``g`` (MW) form a group ``I_g``. Columns
     ``group_blocks_online[g, n] ≥ 0`` (continuous as built), rows ``group_blocks_online_def[g, n]``::
 
-        group_blocks_online[g, n] = Σ_{i ∈ I_g, t − lead_i ≥ first_i} blocks_to_date[i, h(n, t − lead_i)]
+        group_blocks_online[g, n] = Σ_{i ∈ I_g, t − lead_quarters_i ≥ first_i} blocks_to_date[i, h(n, t − lead_quarters_i)]
 
     the blocks started (beyond the committed ones) that are online at ``n``. One column per distinct sum:
     a node whose sum is the same running totals as an earlier node's (a quarter where no site's total
@@ -81,7 +81,7 @@ def add_block_groups(m: pyo.ConcreteModel, d: ModelData) -> None:
         for n in d.NODES:
             totals = []
             for i in starts:
-                arrived = n[1] - d.lead[i]
+                arrived = n[1] - d.lead_quarters[i]
                 if d.block_mw[i] == g and arrived >= starts[i][0]:
                     totals.append(total_at(m.blocks_to_date, d, i, (starts[i][0], starts[i][-1]),
                                            d.history(n)[arrived]))

@@ -28,7 +28,7 @@ CAPACITY_COLUMNS = ["scenario", "quarter", "workload", "source", "capacity_h100e
                     "demand_h100e", "shortfall_h100e"]
 PLAN_COLUMNS = ["scenario", "quarter", "decision", "site", "item", "quantity", "unit", "cost_musd"]
 COSTS_COLUMNS = ["scenario", "year", "category", "undiscounted_musd", "discounted_musd"]
-DECISIONS = ("build_blocks", "power_online_mw", "buy", "retire", "installed", "powered", "lease_commit",
+DECISIONS = ("build_blocks", "total_power_mw", "buy", "retire", "installed", "powered", "lease_commit",
              "leased", "contract", "rental")
 
 
@@ -88,8 +88,8 @@ def plan_table(m: pyo.ConcreteModel, d: ModelData) -> pd.DataFrame:
             add(n, "build_blocks", i, "block", blocks, "blocks", blocks * d.block_capex_musd[i] * scale(f"block:{i}"))
     for i in d.SITES:
         for n in d.NODES:
-            mw = _v(m.online_mw[i, n])
-            add(n, "power_online_mw", i, "power", mw, "MW", mw * d.fixed_opex_musd_per_mw_quarter[i] * scale(f"opex:{i}"))
+            mw = _v(m.total_power_mw[i, n])
+            add(n, "total_power_mw", i, "power", mw, "MW", mw * d.fixed_opex_musd_per_mw_quarter[i] * scale(f"opex:{i}"))
     bought = {(a, i, (r, t)): _v(m.buy[a, i, r, t]) * d.buy_lot[a] for a, i, r, t in m.buy.index_set()}
     for (a, i, n), units in bought.items():
         add(n, "buy", i, a, units, "units", units * d.price_musd_per_unit[a, n[1]] * scale(f"buy:{a}"))

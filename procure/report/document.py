@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # only for annotations: rendering needs no model code
 
 SOURCES_COLUMNS = ["source", "kind", "item", "accelerator", "vendor", "generation", "provider", "provider_name",
                    "group", "group_order"]
-POWER_COLUMNS = ["scenario", "quarter", "site", "site_name", "online_mw", "used_mw", "build_started_mw"]
+POWER_COLUMNS = ["scenario", "quarter", "site", "site_name", "total_power_mw", "used_mw", "build_started_mw"]
 
 
 # ------------------------------------------------------------------------------------ report input tables
@@ -75,13 +75,13 @@ def power_table(plan: pd.DataFrame, d: ModelData, site_names: dict | None = None
     if plan.empty:
         return pd.DataFrame(columns=POWER_COLUMNS)
     keyed = {}
-    for r in plan[plan["decision"].isin(["power_online_mw", "powered", "build_blocks"])].itertuples():
+    for r in plan[plan["decision"].isin(["total_power_mw", "powered", "build_blocks"])].itertuples():
         k = (r.scenario, r.quarter, r.site)
         entry = keyed.setdefault(k, [0.0, 0.0, 0.0])
-        if r.decision == "power_online_mw":
+        if r.decision == "total_power_mw":
             entry[0] += r.quantity
         elif r.decision == "powered":
-            entry[1] += r.quantity * d.power_kw[r.item] * d.pue[r.site] / 1000.0
+            entry[1] += d.unit_mw(r.item, r.site, r.quantity)
         else:
             entry[2] += r.quantity * d.block_mw.get(r.site, 0.0)
     for s in d.SCENARIOS:
@@ -157,7 +157,7 @@ def mix_frame(outputs: dict, marginal: pd.DataFrame | None, scenario: str) -> pd
         inst = r[r["decision"] == "installed"]
         by_gen = inst.groupby(inst["item"].map(gen_of))["quantity"].sum()
         t = totals[totals["quarter"] == q]
-        rec = {"quarter": q, "MW online": r.loc[r["decision"] == "power_online_mw", "quantity"].sum()}
+        rec = {"quarter": q, "MW online": r.loc[r["decision"] == "total_power_mw", "quantity"].sum()}
         for g in gens:
             rec[f"own {_pretty(g)} installed"] = by_gen.get(g, 0.0)
         rec["leased"] = r.loc[r["decision"] == "leased", "quantity"].sum()

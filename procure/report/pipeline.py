@@ -43,13 +43,14 @@ def names_from(loaded) -> dict:
 
 
 def budgets(summary: dict, time_limit: float | None = None) -> tuple[float, float]:
-    """(total seconds for the report's extra solves, cap for one of them)."""
+    """(``time_budget``: seconds shared by the report's extra solves, ``time_limit`` of one of them); the
+    plan's own ``time_limit`` caps the second."""
     solve_seconds = float(summary.get("seconds", {}).get("solve") or 0.0)
-    total = min(max(MIN_BUDGET_SECONDS, REPORT_BUDGET_FACTOR * solve_seconds), MAX_BUDGET_SECONDS)
-    per_solve = min(max(MIN_PER_SOLVE_SECONDS, solve_seconds), total / 3)
+    time_budget = min(max(MIN_BUDGET_SECONDS, REPORT_BUDGET_FACTOR * solve_seconds), MAX_BUDGET_SECONDS)
+    solve_time_limit = min(max(MIN_PER_SOLVE_SECONDS, solve_seconds), time_budget / 3)
     if time_limit:
-        per_solve = min(per_solve, max(time_limit, 1.0))
-    return total, per_solve
+        solve_time_limit = min(solve_time_limit, max(time_limit, 1.0))
+    return time_budget, solve_time_limit
 
 
 def analyse(plan, loaded=None, time_budget: float | None = None, time_limit: float | None = None,
@@ -123,9 +124,9 @@ def write_outputs(plan, loaded, out_dir: Path, report: bool = True, time_limit: 
         return plan.write(out_dir, force=force)
     analysis: dict = {}
     if plan.summary.get("has_plan") and plan.model is not None:
-        total, per_solve = budgets(plan.summary, time_limit)
+        time_budget, solve_time_limit = budgets(plan.summary, time_limit)
         try:
-            analysis = analyse(plan, loaded, total, per_solve, log)
+            analysis = analyse(plan, loaded, time_budget, solve_time_limit, log)
         except Exception as exc:  # the plan stands without its explanation; say why in the report
             (log or (lambda _: None))(f"could not explain the plan: {exc}")
             analysis = {"explain": {"limits": [], "stochastic": {}, "seconds": {},
@@ -137,7 +138,7 @@ def unreadable_outputs(out_dir: Path) -> list[str]:
     """Why each file the report reads is not as ``procure solve`` wrote it (edited, truncated, another
     program's): ``"<file>: <reason>"`` lines, none when every file present reads back."""
     from procure.analysis.baselines import COLUMNS as BASELINE_COLUMNS  # (these import the model: not at the top)
-    from procure.analysis.explain import BINDING_COLUMNS
+    from procure.analysis.binding import BINDING_COLUMNS
     from procure.outputs.tables import CAPACITY_COLUMNS, COSTS_COLUMNS, PLAN_COLUMNS
 
     out_dir = Path(out_dir)

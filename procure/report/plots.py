@@ -285,12 +285,12 @@ def power_plot(power: pd.DataFrame, scenario: str, site_names: dict | None = Non
         r = rows[rows["site"] == site].set_index("quarter").reindex(quarters).fillna(0.0)
         edges = np.arange(len(quarters) + 1) - 0.5
         ax.stairs(r["used_mw"].to_numpy(), edges, fill=True, color="#4c72b0", alpha=0.55, label="used MW")
-        ax.stairs(r["online_mw"].to_numpy(), edges, color="black", linewidth=1.8, label="online MW", baseline=None)
-        if float(r["online_mw"].max()) <= 0 and r["build_started_mw"].sum() <= 0:
+        ax.stairs(r["total_power_mw"].to_numpy(), edges, color="black", linewidth=1.8, label="online MW", baseline=None)
+        if float(r["total_power_mw"].max()) <= 0 and r["build_started_mw"].sum() <= 0:
             ax.text(0.5, 0.5, "no power online or started", transform=ax.transAxes, ha="center", va="center",
                     color="#666666")
         starts = r[r["build_started_mw"] > 0]
-        top = max(float(r["online_mw"].max()), float(r["used_mw"].max()), 1.0)
+        top = max(float(r["total_power_mw"].max()), float(r["used_mw"].max()), 1.0)
         if not starts.empty:
             xs = [quarters.index(q) for q in starts.index]
             ax.scatter(xs, [0] * len(xs), marker="^", s=70, color="#d62728", zorder=5, clip_on=False,

@@ -335,7 +335,7 @@ def plan_metrics(model, data, groups: Iterable[str], years: Iterable[int]) -> di
         plan = plan_table(model, data)
         plan = plan.assign(weight=plan["scenario"].map(prob))
         if "owned_mw" in groups:
-            power = plan[plan["decision"] == "power_online_mw"]
+            power = plan[plan["decision"] == "total_power_mw"]
             for y in years:
                 last = max(q for q in data.QUARTERS if year_of[q] == y)
                 at = power[power["quarter"] == last]

@@ -59,7 +59,7 @@ KNOBS: dict[str, tuple[list[str], str]] = {
     "chip_prices": (["purchases[*].price_scale"], "scale"),
     "build_capex": (["sites[*].expansion.capex_musd_per_mw"], "scale"),
     "electricity_prices": (["sites[*].electricity_usd_per_mwh"], "scale"),
-    "lead_time": (["sites[*].expansion.lead_quarters"], "add"),
+    "lead_quarters": (["sites[*].expansion.lead_quarters"], "add"),
     "demand_growth": (["scenarios[*].demand.*.growth"], "scale"),
     "demand_base": (["scenarios[*].demand.*.base"], "scale"),
     "shortfall_penalty": (["policy.shortfall_penalty_usd_per_h100e_quarter"], "scale"),

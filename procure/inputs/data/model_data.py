@@ -49,11 +49,11 @@ class ModelData:
     pue: Mapping[str, float]
     electricity_musd_per_mwh: Mapping[str, float]
     fixed_opex_musd_per_mw_quarter: Mapping[str, float]
-    existing_mw: Mapping[tuple[str, int], float]
+    power_online_mw: Mapping[tuple[str, int], float]
     EXPANDABLE: tuple[str, ...]
     block_mw: Mapping[str, float]
     max_blocks: Mapping[str, int]
-    lead: Mapping[str, int]
+    lead_quarters: Mapping[str, int]
     block_capex_musd: Mapping[str, float]
     block_start_quarters: Mapping[str, tuple[int, ...]]
     committed_blocks: Mapping[tuple[str, int], int]
@@ -120,6 +120,11 @@ class ModelData:
     def history(self, node: Node) -> tuple[Node, ...]:
         """Nodes on the path from quarter 0 to ``node`` (inclusive), indexed by quarter."""
         return self.histories[node]
+
+    def unit_mw(self, accelerator: str, site: str, units: float = 1.0) -> float:
+        """MW at the meter that ``units`` powered units of ``accelerator`` draw at ``site``: units × kW × PUE
+        / 1000 (in that order: the model's coefficients are exactly the products they always were)."""
+        return units * self.power_kw[accelerator] * self.pue[site] / 1000.0
 
     def leaf_scenarios(self, node: Node) -> tuple[str, ...]:
         return tuple(s for s in self.SCENARIOS if self.node_of[s, node[1]] == node)
