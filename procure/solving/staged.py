@@ -93,6 +93,11 @@ COMPLETION_MIN_SECONDS = 5.0
 # $M at 0, 150,697.2 at 0.2, 150,682.3 at 0.4, 150,746.9 at 0.5; best at 0.1 on small, 0.2 on m and l, 0.3
 # on xl), and each try is one LP with every integer held (0.1–0.2 s on meta.json).
 ROUNDING_THRESHOLDS = (0.0, 0.1, 0.2, 0.3, 0.4)
+FLOOR_THRESHOLD = 0.999  # round_lots rounds up past the threshold: every total down, but a whole one stays
+"""The rounding tried when none of :data:`ROUNDING_THRESHOLDS` gives a plan (every total down): buying less
+is what keeps a rounded plan within the power it has at delivery (procure.model.fleet.add_delivery), the
+budget and the supply caps. On meta.json at a 10 s limit with stage 1 given it all, the ceiling's LP was
+infeasible and no plan was returned before it."""
 
 
 def can_stage(model: pyo.ConcreteModel) -> bool:
@@ -230,18 +235,23 @@ def _round_and_complete(model, d, session, options, stage_time_limit, stages, pu
     fractional) at each of
     :data:`ROUNDING_THRESHOLDS`, hold every integer at its value and solve what is left, an LP; keep the
     cheapest plan. The first rounding (the ceiling) gets at least :data:`COMPLETION_MIN_SECONDS`; the
-    others run only while the lots stage's time lasts and Ctrl-C has not been pressed. Returns (values,
+    others run only while the lots stage's time lasts and Ctrl-C has not been pressed; when none gave a
+    plan, the floor (:data:`FLOOR_THRESHOLD`) gets :data:`COMPLETION_MIN_SECONDS` too. Returns (values,
     objective) or None; the model holds the plan returned (else the settled values)."""
     settled_values = _values(model)
     integers = [v for v in model.component_data_objects(pyo.Var)
                 if (v.is_integer() or v.is_binary()) and not v.fixed]
     results, best, best_values = [], None, None
-    for threshold in ROUNDING_THRESHOLDS:
+    for threshold in (*ROUNDING_THRESHOLDS, FLOOR_THRESHOLD):
         time_limit = stage_time_limit(STAGE_SHARE["lots"])
-        if not results and time_limit is not None:
+        if threshold == FLOOR_THRESHOLD:
+            if best is not None:
+                break
+            time_limit = None if time_limit is None else max(time_limit, COMPLETION_MIN_SECONDS)  # the last chance
+        elif not results and time_limit is not None:
             time_limit = max(time_limit, COMPLETION_MIN_SECONDS)
         elif results and (interrupt.requested or not _worth_a_stage(time_limit)):
-            break
+            continue  # on to the floor, should nothing so far have given a plan
         _restore(model, settled_values)
         rounded = {**round_leases(model, d), **round_lots(model, d, threshold)}
         with _pinned(integers, lambda v: rounded.get(id(v), round(v.value or 0.0)), push):
@@ -260,7 +270,8 @@ def round_lots(model: pyo.ConcreteModel, d: ModelData, threshold: float = 0.0) -
     """Integer lot totals near the current (fractional) ones: each total rounded up when its fractional
     part exceeds ``threshold`` (0: the ceiling) and down otherwise, never below its parent's; where that
     would buy more than a supply cap allows, one lot less at the sites rounded up most; then trimmed to
-    the capex budget (:func:`_trim_to_budget`). Returns ``id(var)`` → value."""
+    the power at delivery (:func:`_trim_to_power`) and the capex budget (:func:`_trim_to_budget`). Returns
+    ``id(var)`` → value."""
     lots = model.lots_to_date
     rounded: dict[tuple, int] = {}
     by_node = defaultdict(list)
@@ -280,6 +291,7 @@ def round_lots(model: pyo.ConcreteModel, d: ModelData, threshold: float = 0.0) -
                 break
             k = max(movable, key=lambda k: rounded[k] - (lots[k].value or 0.0))
             rounded[k] -= 1
+    _trim_to_power(model, d, rounded)
     _trim_to_budget(model, d, rounded)
     return {id(lots[k]): v for k, v in rounded.items()}
 
@@ -336,6 +348,37 @@ def _trim_to_budget(model: pyo.ConcreteModel, d: ModelData, rounded: dict[tuple,
             for later in _subtree(d, rounded, k):
                 rounded[later] -= 1
             push()
+
+
+def _trim_to_power(model: pyo.ConcreteModel, d: ModelData, rounded: dict[tuple, int]) -> None:
+    """A unit is powered in its delivery quarter (``delivery`` rows), so the units a site takes at a node
+    must fit in its MW online there, older units switched off if need be::
+
+        Σ_a lot_a · buy[a, i, n] · kW_a · PUE_i / 1000 ≤ total_power_mw[i, n]     (blocks as they stand)
+
+    Where rounding up breaks that, drop one lot (at its node and every later node of its subtree, so no
+    other node's deliveries move) at a time, the lots rounded up most first. Without it every ceiling-like
+    rounding of meta.json's bound-stage plan was infeasible."""
+    if not hasattr(model, "delivery") or not hasattr(model, "total_power_mw"):
+        return
+    lots = model.lots_to_date
+    fractional = {k: lots[k].value or 0.0 for k in rounded}
+    by_site_node = defaultdict(list)
+    for k in rounded:
+        by_site_node[k[1], (k[2], k[3])].append(k)
+    for (i, n), keys in sorted(by_site_node.items(), key=lambda item: (item[0][1][1], item[0])):
+        online = pyo.value(model.total_power_mw[i, n])
+
+        def delivered_mw() -> float:
+            return sum(d.unit_mw(k[0], i, d.buy_lot[k[0]] * (rounded[k] - _parent_total(d, rounded, k))) for k in keys)
+
+        while delivered_mw() > online + 1e-6:
+            movable = [k for k in keys if rounded[k] - _parent_total(d, rounded, k) > 0]
+            if not movable:
+                break
+            k = max(movable, key=lambda k: rounded[k] - fractional[k])
+            for later in _subtree(d, rounded, k):
+                rounded[later] -= 1
 
 
 def _parent_total(d: ModelData, rounded: dict[tuple, int], key: tuple) -> int:
