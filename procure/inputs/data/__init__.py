@@ -38,7 +38,7 @@ def build_data(loaded: LoadedInstance) -> ModelData:
         **tree_data(inst, horizon),
         **power_data(inst, horizon),
         **fleet,
-        **lease_data(inst, horizon),
+        **lease_data(inst, loaded.accelerators, horizon),
         **source_data(inst, fleet["FLEET"]),
         **policy_data(inst, horizon),
         meta=MappingProxyType({"first_ordinal": horizon.first, "discount_rate": inst.horizon.discount_rate}),

@@ -3,30 +3,37 @@
 
 from __future__ import annotations
 
+from typing import Mapping
+
 from procure.inputs.data.horizon import Horizon
 from procure.inputs.data.model_data import freeze
 from procure.inputs.quarters import HOURS_PER_QUARTER
-from procure.inputs.schema import Instance
+from procure.inputs.schema import Accelerator, Instance
 
 MUSD_PER_UNIT_QUARTER = HOURS_PER_QUARTER / 1e6  # one $ per unit-hour, in $M per unit-quarter
 
 
-def lease_data(inst: Instance, horizon: Horizon) -> dict[str, object]:
-    """The offer, contract, rental and provider fields (below), together."""
-    return {**offer_data(inst, horizon), **contract_data(inst, horizon), **rental_data(inst, horizon),
+def lease_data(inst: Instance, catalog: Mapping[str, Accelerator], horizon: Horizon) -> dict[str, object]:
+    """The offer, contract, rental and provider fields (below), together. Nothing leased or rented delivers
+    before its accelerator's first quarter in the catalog (``launch``)."""
+    launch = {a: horizon.index(acc.first_quarter) for a, acc in catalog.items()}
+    return {**offer_data(inst, horizon, launch), **contract_data(inst, horizon), **rental_data(inst, horizon, launch),
             **provider_data(inst, horizon)}
 
 
-def offer_data(inst: Instance, horizon: Horizon) -> dict[str, object]:
+def offer_data(inst: Instance, horizon: Horizon, launch: Mapping[str, int]) -> dict[str, object]:
     """Fields of the lease offers (``OFFERS``): ``COMMIT`` (offer, start quarter, term quarters) that may be
     signed, ``offer_provider``, ``offer_accelerator``, ``offer_lot`` (units a lot), ``offer_min_units`` and
     ``offer_max_units`` (units a signing), ``take_or_pay``, ``lease_musd_per_unit_quarter`` (offer, term) -> $M.
+    A start is offered from ``first_start`` or the accelerator's launch, whichever is later (validation
+    rejects an instance that asks for less; a catalog that moves the launch later moves the starts too).
 
     Read by ``model/leases.py`` and ``model/costs.py`` (prices, lots, take-or-pay)."""
     offers = inst.lease_offers
     commits, lease_price = [], {}
     for o in offers:
-        lo, hi = max(horizon.index(o.first_start), 0), min(horizon.index(o.last_start), horizon.T - 1)
+        lo = max(horizon.index(o.first_start), launch.get(o.accelerator, 0), 0)
+        hi = min(horizon.index(o.last_start), horizon.T - 1)
         for term in o.terms:
             lease_price[o.id, term.quarters] = term.price_usd_per_unit_hour * MUSD_PER_UNIT_QUARTER
             commits.extend((o.id, t, term.quarters) for t in range(lo, hi + 1))
@@ -60,15 +67,16 @@ def contract_data(inst: Instance, horizon: Horizon) -> dict[str, object]:
     )
 
 
-def rental_data(inst: Instance, horizon: Horizon) -> dict[str, object]:
+def rental_data(inst: Instance, horizon: Horizon, launch: Mapping[str, int]) -> dict[str, object]:
     """Fields of the on-demand rentals (``RENTALS``): ``rental_cap`` (rental, quarter) -> units available,
+    0 before the accelerator's launch (a single number of ``available_units`` means from the launch on),
     ``rental_musd_per_unit_quarter`` ($M).
 
     Read by ``model/serving.py`` (caps) and ``model/costs.py`` (prices)."""
     return dict(
         RENTALS=tuple(r.id for r in inst.rentals),
-        rental_cap=freeze({(r.id, t): horizon.step_at(r.available_units, t)
-                           for r in inst.rentals for t in range(horizon.T)}),
+        rental_cap=freeze({(r.id, t): horizon.step_at(r.available_units, t) if t >= launch.get(r.accelerator, 0)
+                           else 0.0 for r in inst.rentals for t in range(horizon.T)}),
         rental_musd_per_unit_quarter=freeze({r.id: r.price_usd_per_unit_hour * MUSD_PER_UNIT_QUARTER
                                              for r in inst.rentals}),
     )
