@@ -36,7 +36,17 @@ def test_tiny_json_baselines_by_hand(root):
     assert table.loc["build_only", "short_where"] == "site power"  # the 2,560 H100 fill the 3.84 MW site
     assert table.loc["build_only", "objective_musd"] == pytest.approx(105.12384, abs=TOL)
     assert table.loc["greedy_myopic", "objective_musd"] == pytest.approx(26.24704, abs=TOL)
-    assert table.loc["lease_only", "pct_above_optimum"] == pytest.approx(100 * (130.576 / 26.24704 - 1), abs=1e-3)
+    # Both restricted baselines leave demand unserved that the optimum serves: no percentage above the optimum
+    # (most of it would be the penalty); their cost without the shortfall penalty instead:
+    # lease-only 130.576 − 64 = 66.576, build-only 105.12384 − 99.2 = 5.92384.
+    for name, cost in (("lease_only", 66.576), ("build_only", 5.92384)):
+        assert not table.loc[name, "equal_service"]
+        assert table.loc[name, "pct_above_optimum"] is None or table.loc[name, "pct_above_optimum"] != \
+            table.loc[name, "pct_above_optimum"]
+        assert table.loc[name, "cost_without_shortfall_musd"] == pytest.approx(cost, abs=TOL)
+    assert table.loc["greedy_myopic", "equal_service"]
+    assert table.loc["greedy_myopic", "pct_above_optimum"] == pytest.approx(0.0, abs=1e-6)
+    assert table.loc["optimum", "cost_without_shortfall_musd"] == pytest.approx(26.24704, abs=TOL)
     assert (table["objective_musd"] >= table.loc["optimum", "objective_musd"] - TOL).all()
     # the solved model is left as it was
     assert plan.model.objective.expr() == pytest.approx(26.24704, abs=TOL)
@@ -73,6 +83,8 @@ def test_myopic_signs_the_cheap_long_lease_it_will_regret(tmp_path):
     assert table.loc["greedy_myopic", "pct_above_optimum"] == pytest.approx(20.0, abs=1e-6)
     assert table.loc["lease_only", "objective_musd"] == pytest.approx(0.1, abs=TOL)  # nothing to buy or build
     assert table.loc["build_only", "objective_musd"] == pytest.approx(10.0, abs=TOL)  # all short at $1M
+    assert not table.loc["build_only", "equal_service"]  # so no percentage: 10 short H100e-quarters instead
+    assert table.loc["build_only", "shortfall_h100e_quarters"] == pytest.approx(10.0, abs=TOL)
 
 
 def test_myopic_never_starts_a_block(tmp_path):

@@ -121,7 +121,7 @@ def test_report_md_has_summary_mix_explanation_and_baselines(tiny_out):
     assert "| 2026Q1 |" in md                                 # the mix table
     assert "![Capacity by source vs demand](plots/capacity_by_source.png)" in md
     assert "power binds in 2026Q1–2026Q4" in md
-    assert "| lease_only |" in md and "+397.5 %" in md
+    assert "| lease_only |" in md and "| $66.58 M | serves less |" in md  # 130.576 − the $64M penalty
     assert "lease lease_h100 (used at its limit) would leave the plan" in md
 
 

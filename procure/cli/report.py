@@ -13,6 +13,10 @@ from procure.report.document import read_analysis
 from procure.report.pipeline import ReportInputError, redraw_report
 
 
+def _musd(value) -> str:
+    return "—" if value is None or value != value else f"{value:,.1f} $M"
+
+
 def highlights(out_dir: Path) -> list:
     """Rich renderables: the baselines table and the top three binding limits, from the saved files."""
     analysis = read_analysis(out_dir)
@@ -20,13 +24,14 @@ def highlights(out_dir: Path) -> list:
     base = analysis.get("baselines")
     if base is not None and not base.empty:
         table = Table(title="Baselines (same cost model)")
-        for col in ("strategy", "expected discounted cost", "above optimum", "shortfall H100e-q", "status"):
+        for col in ("strategy", "expected discounted cost", "cost without shortfall", "above optimum",
+                    "shortfall H100e-q", "status"):
             table.add_column(col, justify="left" if col in ("strategy", "status") else "right")
         for r in base.itertuples():
             pct = r.pct_above_optimum
-            cost = r.objective_musd
-            table.add_row(r.baseline, "—" if cost != cost or cost is None else f"{cost:,.1f} $M",
-                          "—" if pct != pct or pct is None else f"{pct:+.1f} %",
+            serves_less = str(getattr(r, "equal_service", "")) == "False"
+            table.add_row(r.baseline, _musd(r.objective_musd), _musd(getattr(r, "cost_without_shortfall_musd", None)),
+                          "serves less" if serves_less else "—" if pct != pct or pct is None else f"{pct:+.1f} %",
                           "—" if r.shortfall_h100e_quarters != r.shortfall_h100e_quarters
                           else f"{r.shortfall_h100e_quarters:,.0f}", str(r.status))
         items.append(table)

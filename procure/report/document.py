@@ -244,7 +244,10 @@ def build_blocks(out_dir: Path) -> tuple[str, list[Block]]:
         blocks.append(Block("text", "No baselines were computed."))
     else:
         blocks.append(Block("text", "Each baseline is a restriction of the same model, priced by the same objective "
-                                    "(expected discounted $, net of residual value), so none can beat the optimum."))
+                                    "(expected discounted $, net of residual value), so none can beat the optimum. "
+                                    "The percentage above the optimum is given only where the baseline serves as "
+                                    "much demand as the optimum; where it serves less, compare its cost without "
+                                    "the shortfall penalty and the H100e-quarters it leaves unserved."))
         blocks.append(Block("table", baselines_frame(base)))
     for note in (explain or {}).get("notes", []):
         blocks.append(Block("text", f"*Note:* {note}"))
@@ -252,13 +255,19 @@ def build_blocks(out_dir: Path) -> tuple[str, list[Block]]:
 
 
 def baselines_frame(base: pd.DataFrame) -> pd.DataFrame:
+    """One row per strategy. The percentage above the optimum is shown only for a baseline that serves as much
+    demand as the optimum: one that leaves demand unserved is read by its cost without the shortfall penalty
+    and by how much, and where, it falls short."""
     rows = []
     for r in base.itertuples():
-        pct = r.pct_above_optimum
+        pct = getattr(r, "pct_above_optimum", None)
         pct = 0.0 if pct is not None and pct == pct and abs(pct) < 0.05 else pct  # no "-0.0 %"
+        serves_less = str(getattr(r, "equal_service", "")) == "False"  # a bool, or its text from the CSV
+        above = "serves less" if serves_less else "—" if pct is None or pct != pct else f"{pct:+.1f} %"
         rows.append({"strategy": r.baseline, "what it does": r.description,
                      "expected discounted cost": _b(r.objective_musd, 2),
-                     "above optimum": "—" if pct is None or pct != pct else f"{pct:+.1f} %",
+                     "cost without shortfall": _b(getattr(r, "cost_without_shortfall_musd", None), 2),
+                     "above optimum": above,
                      "shortfall (H100e-q)": _num(r.shortfall_h100e_quarters),
                      "limits tight where short": _text(getattr(r, "short_where", "")),
                      "status": r.status})
