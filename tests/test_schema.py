@@ -139,8 +139,11 @@ def test_demand_spec_forms():
     assert S.DemandSpec(base=1.0, growth=0.0).base == 1.0
     with pytest.raises(ValidationError, match="not both"):
         S.DemandSpec(series=[1.0], base=1.0, growth=0.0)
-    with pytest.raises(ValidationError, match="not both and not neither"):
+    with pytest.raises(ValidationError, match="give 'series', or 'growth'"):
         S.DemandSpec()
+    with pytest.raises(ValidationError, match="not both"):
+        S.DemandSpec(series=[1.0], growth=0.5)
+    assert S.DemandSpec(growth={"2026Q1": 1.0, "2028Q1": 0.2}).continues_parent
     with pytest.raises(ValidationError, match="needs 'growth'"):
         S.DemandSpec(base=1.0)
 

@@ -116,25 +116,41 @@ class Workload(Strict):
     description: str = Field(default="", description="What this workload is.")
 
 
-class DemandSpec(Strict):
-    """Demand of one workload in H100e (capacity needed on average during each quarter).
+GrowthRate = Annotated[float, Field(gt=-1, le=LARGEST)]
 
-    Either ``series`` (explicit values) or ``base`` with ``growth`` (``base * (1 + growth) ** (k / 4)`` in
-    the k-th quarter of the horizon)."""
+
+class DemandSpec(Strict):
+    """Demand of one workload in H100e (capacity needed on average during each quarter), in one of three forms:
+
+    * ``series``: explicit values;
+    * ``base`` with ``growth``: ``base`` in the horizon's first quarter, then each quarter ``t`` the previous
+      quarter's value times ``(1 + growth_t) ** (1/4)`` (a constant rate gives ``base * (1 + growth) ** (t/4)``);
+    * ``growth`` alone, in a child scenario only: the branch continues from its parent's demand in the quarter
+      before ``branch_quarter``, growing the same way.
+
+    ``growth`` is an annual rate, or ``{quarter: rate}`` steps in force from each quarter on (0 before the
+    first key), for growth that slows down."""
 
     series: list[NonNegative] | dict[Quarter, NonNegative] | None = Field(
         default=None, description="H100e per quarter: a list covering the horizon, or {quarter: H100e} steps.")
     base: NonNegative | None = Field(default=None, description="H100e in the first quarter of the horizon.")
-    growth: float | None = Field(default=None, gt=-1, le=LARGEST,
-                                 description="Annual growth rate (1.0 = doubling yearly).")
+    growth: GrowthRate | dict[Quarter, GrowthRate] | None = Field(
+        default=None, description="Annual growth rate (1.0 = doubling yearly), or {quarter: rate} steps.")
 
     @model_validator(mode="after")
     def _one_form(self) -> "DemandSpec":
-        if (self.series is None) == (self.base is None):
-            raise ValueError("give either 'series' or 'base' (with 'growth'), not both and not neither")
-        if self.base is not None and self.growth is None:
-            raise ValueError("'base' needs 'growth' (use 0 for flat demand)")
+        if self.series is not None and (self.base is not None or self.growth is not None):
+            raise ValueError("give either 'series', or 'growth' (with 'base', or alone in a child scenario "
+                             "to continue from its parent), not both")
+        if self.series is None and self.growth is None:
+            raise ValueError("'base' needs 'growth' (use 0 for flat demand)" if self.base is not None
+                             else "give 'series', or 'growth' (with 'base', or alone in a child scenario)")
         return self
+
+    @property
+    def continues_parent(self) -> bool:
+        """Growth alone: the demand continues from the parent scenario's."""
+        return self.series is None and self.base is None
 
 
 class Scenario(Strict):

@@ -303,6 +303,15 @@ class _Checker:
                 if isinstance(spec.series, dict):
                     for q in spec.series:
                         self.in_horizon(q, f"{where}.demand.{w}.series.{q}")
+                if isinstance(spec.growth, dict):
+                    for q in spec.growth:
+                        self.in_horizon(q, f"{where}.demand.{w}.growth.{q}")
+                if spec.continues_parent and s.parent is None:
+                    self.add(f"{where}.demand.{w}", "the root scenario has no parent to continue from: give "
+                             "'base' with 'growth', or 'series'")
+                elif spec.continues_parent and s.branch_quarter == self.inst.horizon.first_quarter:
+                    self.add(f"{where}.demand.{w}", "a branch in the horizon's first quarter has no parent demand "
+                             "to continue from: give 'base' with 'growth', or 'series'")
             if s.parent is None:
                 for w in sorted(workloads - set(s.demand)):
                     self.add(f"{where}.demand", f"the root scenario needs demand for workload '{w}'")
@@ -326,6 +335,10 @@ class _Checker:
                     break
                 seen.add(node.parent)
                 node = by_id[node.parent]
+
+    @staticmethod
+    def _largest_growth(spec) -> float:
+        return max(spec.growth.values(), default=0.0) if isinstance(spec.growth, dict) else spec.growth
 
     def check_sites(self) -> None:
         for k, site in enumerate(self.inst.sites):
@@ -480,9 +493,10 @@ class _Checker:
         years = (self.n_quarters - 1) / 4.0
         for k, s in enumerate(self.inst.scenarios):
             for w, spec in s.demand.items():
-                if spec.base is not None and spec.growth is not None and spec.growth > 0:
+                if spec.base is not None and spec.growth is not None and self._largest_growth(spec) > 0:
                     where = f"scenarios[{k}].demand.{w}.growth"
-                    factor = years * math.log10(1.0 + spec.growth)  # log10 of (1 + growth)^years
+                    # log10 of (1 + growth)^years, with the largest rate where the rate steps
+                    factor = years * math.log10(1.0 + self._largest_growth(spec))
                     # the factor alone too: it is computed before base multiplies it (base may be 0)
                     over(where, "the growth factor over the horizon", factor, "×", f"(1 + growth)^{years:g} years")
                     over(where, f"demand in {self.inst.horizon.last_quarter}", log10(spec.base) + factor, "H100e",

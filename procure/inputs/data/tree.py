@@ -30,12 +30,23 @@ def tree_data(inst: Instance, horizon: Horizon) -> dict[str, object]:
     )
 
 
-def _demand_series(spec: DemandSpec, horizon: Horizon) -> list[float]:
+def _demand_series(spec: DemandSpec, horizon: Horizon, start: int = 0, before: float | None = None) -> list[float]:
+    """H100e per quarter. Grown from ``base`` at quarter 0, or (``growth`` alone) from ``before``, the
+    parent's demand in quarter ``start - 1``; quarters before ``start`` are placeholders (the parent's)."""
     if spec.series is not None:
         if isinstance(spec.series, list):
             return [float(v) for v in spec.series]
         return [horizon.step_at(spec.series, t) for t in range(horizon.T)]
-    return [spec.base * (1.0 + spec.growth) ** (t / 4.0) for t in range(horizon.T)]
+    if isinstance(spec.growth, (int, float)) and not spec.continues_parent:
+        return [spec.base * (1.0 + spec.growth) ** (t / 4.0) for t in range(horizon.T)]  # the closed form
+    values = [0.0] * horizon.T
+    value = spec.base if not spec.continues_parent else before
+    first = 0 if not spec.continues_parent else start
+    for t in range(first, horizon.T):
+        if t > 0 and (t > first or spec.continues_parent):
+            value *= (1.0 + horizon.step_at(spec.growth, t)) ** 0.25
+        values[t] = value
+    return values
 
 
 def _scenario_tree(scenarios: list[Scenario], horizon: Horizon):
@@ -59,7 +70,7 @@ def _scenario_tree(scenarios: list[Scenario], horizon: Horizon):
 
 def _scenario_demand(scenarios: list[Scenario], horizon: Horizon) -> dict[str, dict[str, list[float]]]:
     """Demand per scenario; a child inherits its parent's demand before its branch quarter and for any
-    workload it does not specify."""
+    workload it does not specify, and one with ``growth`` alone continues from it."""
     by_id = {s.id: s for s in scenarios}
     workloads, T = horizon.workloads, horizon.T
     cache: dict[str, dict[str, list[float]]] = {}
@@ -68,10 +79,11 @@ def _scenario_demand(scenarios: list[Scenario], horizon: Horizon) -> dict[str, d
         if sid in cache:
             return cache[sid]
         s = by_id[sid]
-        own = {w: _demand_series(spec, horizon) for w, spec in s.demand.items() if w in workloads}
+        inherited = series(s.parent) if s.parent is not None else {}
+        branch = horizon.index(s.branch_quarter) if s.parent is not None else 0
+        own = {w: _demand_series(spec, horizon, branch, inherited[w][branch - 1] if spec.continues_parent else None)
+               for w, spec in s.demand.items() if w in workloads}
         if s.parent is not None:
-            inherited = series(s.parent)
-            branch = horizon.index(s.branch_quarter)
             own = {w: [inherited[w][t] if t < branch or w not in own else own[w][t] for t in range(T)]
                    for w in workloads}
         cache[sid] = own
