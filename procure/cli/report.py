@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from procure.outputs.files import REPORT_FILES
-from procure.report.document import read_analysis
+from procure.report.document import above_optimum_text, read_analysis
 from procure.report.pipeline import ReportInputError, redraw_report
 
 
@@ -28,10 +28,8 @@ def highlights(out_dir: Path) -> list:
                     "shortfall H100e-q", "status"):
             table.add_column(col, justify="left" if col in ("strategy", "status") else "right")
         for r in base.itertuples():
-            pct = r.pct_above_optimum
-            serves_less = str(getattr(r, "equal_service", "")) == "False"
             table.add_row(r.baseline, _musd(r.objective_musd), _musd(getattr(r, "cost_without_shortfall_musd", None)),
-                          "serves less" if serves_less else "—" if pct != pct or pct is None else f"{pct:+.1f} %",
+                          above_optimum_text(r),
                           "—" if r.shortfall_h100e_quarters != r.shortfall_h100e_quarters
                           else f"{r.shortfall_h100e_quarters:,.0f}", str(r.status))
         items.append(table)

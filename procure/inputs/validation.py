@@ -338,7 +338,9 @@ class _Checker:
 
     @staticmethod
     def _largest_growth(spec) -> float:
-        return max(spec.growth.values(), default=0.0) if isinstance(spec.growth, dict) else spec.growth
+        if isinstance(spec.growth, dict):
+            return max(spec.growth.values(), default=0.0)
+        return spec.growth or 0.0  # None with a series
 
     def check_sites(self) -> None:
         for k, site in enumerate(self.inst.sites):
@@ -493,10 +495,11 @@ class _Checker:
         years = (self.n_quarters - 1) / 4.0
         for k, s in enumerate(self.inst.scenarios):
             for w, spec in s.demand.items():
-                if spec.base is not None and spec.growth is not None and self._largest_growth(spec) > 0:
+                largest = self._largest_growth(spec)
+                if spec.base is not None and largest > 0:
                     where = f"scenarios[{k}].demand.{w}.growth"
                     # log10 of (1 + growth)^years, with the largest rate where the rate steps
-                    factor = years * math.log10(1.0 + self._largest_growth(spec))
+                    factor = years * math.log10(1.0 + largest)
                     # the factor alone too: it is computed before base multiplies it (base may be 0)
                     over(where, "the growth factor over the horizon", factor, "×", f"(1 + growth)^{years:g} years")
                     over(where, f"demand in {self.inst.horizon.last_quarter}", log10(spec.base) + factor, "H100e",

@@ -254,20 +254,27 @@ def build_blocks(out_dir: Path) -> tuple[str, list[Block]]:
     return title, blocks
 
 
+def above_optimum_text(row) -> str:
+    """A baselines row's comparison with the optimum: "+12.3 %", "serves less" (no percentage: it leaves
+    more demand unserved) or "—"."""
+    if str(getattr(row, "equal_service", "")) == "False":  # a bool, or its text from the CSV
+        return "serves less"
+    pct = getattr(row, "pct_above_optimum", None)
+    if pct is None or pct != pct:
+        return "—"
+    return f"{0.0 if abs(pct) < 0.05 else pct:+.1f} %"  # no "-0.0 %"
+
+
 def baselines_frame(base: pd.DataFrame) -> pd.DataFrame:
     """One row per strategy. The percentage above the optimum is shown only for a baseline that serves as much
     demand as the optimum: one that leaves demand unserved is read by its cost without the shortfall penalty
     and by how much, and where, it falls short."""
     rows = []
     for r in base.itertuples():
-        pct = getattr(r, "pct_above_optimum", None)
-        pct = 0.0 if pct is not None and pct == pct and abs(pct) < 0.05 else pct  # no "-0.0 %"
-        serves_less = str(getattr(r, "equal_service", "")) == "False"  # a bool, or its text from the CSV
-        above = "serves less" if serves_less else "—" if pct is None or pct != pct else f"{pct:+.1f} %"
         rows.append({"strategy": r.baseline, "what it does": r.description,
                      "expected discounted cost": _b(r.objective_musd, 2),
                      "cost without shortfall": _b(getattr(r, "cost_without_shortfall_musd", None), 2),
-                     "above optimum": above,
+                     "above optimum": above_optimum_text(r),
                      "shortfall (H100e-q)": _num(r.shortfall_h100e_quarters),
                      "limits tight where short": _text(getattr(r, "short_where", "")),
                      "status": r.status})

@@ -39,11 +39,11 @@ def _demand_series(spec: DemandSpec, horizon: Horizon, start: int = 0, before: f
         return [horizon.step_at(spec.series, t) for t in range(horizon.T)]
     if isinstance(spec.growth, (int, float)) and not spec.continues_parent:
         return [spec.base * (1.0 + spec.growth) ** (t / 4.0) for t in range(horizon.T)]  # the closed form
+    continues = spec.continues_parent
+    value, first = (before, start) if continues else (spec.base, 0)
     values = [0.0] * horizon.T
-    value = spec.base if not spec.continues_parent else before
-    first = 0 if not spec.continues_parent else start
     for t in range(first, horizon.T):
-        if t > 0 and (t > first or spec.continues_parent):
+        if t > first or continues:  # a continuing branch already grows into its first quarter
             value *= (1.0 + horizon.step_at(spec.growth, t)) ** 0.25
         values[t] = value
     return values
