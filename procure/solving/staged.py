@@ -241,6 +241,7 @@ def _round_and_complete(model, d, session, options, stage_time_limit, stages, pu
     settled_values = _values(model)
     integers = [v for v in model.component_data_objects(pyo.Var)
                 if (v.is_integer() or v.is_binary()) and not v.fixed]
+    lot_ids = {id(v) for v in model.lots_to_date.values()}
     results, best, best_values = [], None, None
     for threshold in (*ROUNDING_THRESHOLDS, FLOOR_THRESHOLD):
         time_limit = stage_time_limit(STAGE_SHARE["lots"])
@@ -253,7 +254,14 @@ def _round_and_complete(model, d, session, options, stage_time_limit, stages, pu
         elif results and (interrupt.requested or not _worth_a_stage(time_limit)):
             continue  # on to the floor, should nothing so far have given a plan
         _restore(model, settled_values)
-        rounded = {**round_leases(model, d), **round_lots(model, d, threshold)}
+        # the blocks and leases first, and in place: the lots are trimmed to the power the rounded blocks
+        # bring (a block rounded down takes power the lots were bought for) and to the budget they leave
+        rounded = round_leases(model, d)
+        for v in integers:
+            if id(v) not in lot_ids:
+                v.set_value(rounded.get(id(v), round(v.value or 0.0)), skip_validation=True)
+        _set_increments(model, d)
+        rounded = {**rounded, **round_lots(model, d, threshold)}
         with _pinned(integers, lambda v: rounded.get(id(v), round(v.value or 0.0)), push):
             result = session.solve(dataclasses.replace(options, time_limit=time_limit), stoppable=False)
         results.append(result)
@@ -308,6 +316,7 @@ def round_leases(model: pyo.ConcreteModel, d: ModelData) -> dict[int, int]:
     if totals is None or len(totals) == 0:
         return {}
     rounded = {k: round(v.value or 0.0) for k, v in totals.items()}
+    _trim_to_provider_capacity(model, d, rounded)
     signed = getattr(model, "signed", {})
     held = {}
     for (o, k, L, r, t) in signed:
@@ -318,6 +327,43 @@ def round_leases(model: pyo.ConcreteModel, d: ModelData) -> dict[int, int]:
             lots = 0
         held[id(signed[o, k, L, r, t])] = 1 if lots > 0 else 0
     return {**{id(totals[k]): v for k, v in rounded.items()}, **held}
+
+
+def _trim_to_provider_capacity(model: pyo.ConcreteModel, d: ModelData, rounded: dict[tuple, int]) -> None:
+    """Rounding lease totals to their nearest whole can put a capped provider over its cap
+    (``provider_capacity`` rows: Σ_{o of p} leased_units[o, n] + contracts ≤ cap_{p,t}); where it does, drop
+    one lot of a signing running at ``n`` (at its node and every later node of its subtree, so no other
+    signing moves) at a time, the one rounded up most first. Without it every rounding of meta.json's
+    bound-stage plan at a 6–10 s limit was infeasible: its relaxed leases filled Oracle's 50,000 units and
+    the rounding came to 50,688."""
+    capped = getattr(model, "provider_capacity", None)
+    if capped is None or len(capped) == 0:
+        return
+    totals = model.lease_lots_to_date
+    fractional = {k: totals[k].value or 0.0 for k in rounded}
+
+    def push():
+        for k, v in rounded.items():
+            totals[k].set_value(v, skip_validation=True)
+
+    def leased(p: str, n: tuple) -> float:
+        units = sum(pyo.value(model.leased_units[o, n]) for o in d.OFFERS
+                    if d.offer_provider[o] == p and (o, *n) in model.LEASED)
+        return units + sum(d.contract_units.get((c, n[1]), 0.0) for c in d.CONTRACTS if d.contract_provider[c] == p)
+
+    push()
+    for p, r, t in sorted(capped, key=lambda key: (key[2], key[1], key[0])):
+        n, history = (r, t), d.history((r, t))
+        running = [k for k in rounded if d.offer_provider[k[0]] == p and k[3] <= t < k[3] + k[1]
+                   and history[k[3]] == (k[2], k[3])]
+        while leased(p, n) > d.provider_cap[p, t] + 1e-6:
+            movable = [k for k in running if rounded[k] - _parent_total(d, rounded, k) > 0]
+            if not movable:
+                break
+            k = max(movable, key=lambda k: rounded[k] - fractional[k])
+            for later in _subtree(d, rounded, k):
+                rounded[later] -= 1
+            push()
 
 
 def _trim_to_budget(model: pyo.ConcreteModel, d: ModelData, rounded: dict[tuple, int]) -> None:
@@ -379,6 +425,23 @@ def _trim_to_power(model: pyo.ConcreteModel, d: ModelData, rounded: dict[tuple, 
             k = max(movable, key=lambda k: rounded[k] - fractional[k])
             for later in _subtree(d, rounded, k):
                 rounded[later] -= 1
+
+
+def _set_increments(model: pyo.ConcreteModel, d: ModelData) -> None:
+    """Set the blocks built (``build``) and the lease lots signed (``commit``) at each node to the
+    differences of their running totals as they now stand, so that rows evaluated on the rounded totals
+    (the capex budget: a block rounded up costs its build) see what the rounded plan spends."""
+    for increments, totals in (("build", "blocks_to_date"), ("commit", "lease_lots_to_date")):
+        increment, total = getattr(model, increments, None), getattr(model, totals, None)
+        if increment is None or total is None:
+            continue
+        for key, var in increment.items():
+            group, (r, t) = key[:-2], key[-2:]
+            if increments == "commit":  # commit[o, k, L, n]: the group of the totals is (o, L)
+                group = (key[0], key[2])
+            parent = d.parent_node[r, t]
+            before = total[(*group, *parent)].value if parent and (*group, *parent) in total else 0.0
+            var.set_value((total[(*group, r, t)].value or 0.0) - (before or 0.0), skip_validation=True)
 
 
 def _parent_total(d: ModelData, rounded: dict[tuple, int], key: tuple) -> int:
