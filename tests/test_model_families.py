@@ -211,6 +211,25 @@ def test_idle_units_draw_no_power(tmp_path):
     assert decisions(plan, "powered") == {("2026Q1", "s1", "N"): 1}
 
 
+@pytest.mark.parametrize("mw, objective, residual, bought", [
+    (1, 1.0, 0.0, {("2026Q1", "s1", "N"): 1, ("2026Q2", "s1", "N"): 1}),
+    (2, 0.525, -0.975, {("2026Q1", "s1", "G"): 1, ("2026Q2", "s1", "N"): 1}),
+])
+def test_a_unit_idle_at_the_horizon_end_earns_no_residual_value(tmp_path, mw, objective, residual, bought):
+    # Demand 1 then 4. G: 1 H100e, $1M, life 80 (bought in 2026Q1, book value 1 − 2/80 = 0.975 at the end);
+    # N: 4 H100e, $0.5M, life 1 (no book value). Both 1 MW. Q2 needs an N (4 H100e).
+    # 1 MW: G and N cannot both run in Q2, so G bought in Q1 is idle at the end and earns nothing:
+    # G + N = 1.5, against N + N = 1.0 → N + N. (Crediting the idle G its 0.975 made G + N 0.525.)
+    # 2 MW: both run in Q2, G keeps its book value: 1 + 0.5 − 0.975 = 0.525 < 1.0 → G + N.
+    inst = base_instance(quarters=2, demand=[1, 4])
+    inst["sites"] = [site(mw=mw)]
+    inst["purchases"] = [{"accelerator": "G"}, {"accelerator": "N"}]
+    plan = solve(tmp_path, inst)
+    assert plan.summary["objective"] == pytest.approx(objective, abs=1e-6)
+    assert plan.summary["costs"]["residual_value"] == pytest.approx(residual, abs=1e-6)
+    assert decisions(plan, "buy") == bought
+
+
 def test_electricity_and_fixed_opex(tmp_path):
     # One existing unit (1000 kW) at PUE 1.5, $100/MWh: 1 MW × 1.5 × 2190 h × $100 = $328,500 = 0.3285 $M.
     # Fixed opex $0.4M per MW-year on 10 MW online: 10 × 0.4 / 4 = 1.0 $M per quarter. Total 1.3285.
@@ -274,6 +293,35 @@ def test_term_choice_takes_the_cheaper_total(tmp_path):
     inst["lease_offers"] = [lease_offer(terms={1: 200, 2: 150}, max_units=10, lot_size=10, last_start="2026Q2")]
     plan = solve(tmp_path, inst)
     assert plan.summary["objective"] == pytest.approx(6.57, abs=1e-6)
+
+
+def test_one_signing_commits_at_most_max_units_across_its_terms(tmp_path):
+    # One quarter, demand 20, no other source. The offer has terms of 1 and 2 quarters at $100/h and a
+    # maximum of 10 units per signing. Each term signed at its maximum would serve all 20 for 2 × 10 × 100
+    # × 2190 / 1e6 = 4.38 (the 2-quarter term's second quarter is past the horizon); one signing of 10
+    # leaves 10 short: 2.19 + 10 × $1M = 12.19.
+    inst = base_instance(quarters=1, demand=[20])
+    inst["lease_offers"] = [lease_offer(terms={1: 100, 2: 100}, max_units=10, lot_size=10)]
+    plan = solve(tmp_path, inst)
+    assert plan.summary["objective"] == pytest.approx(12.19, abs=1e-6)
+    assert sum(decisions(plan, "lease_commit").values()) == 10
+
+
+@pytest.mark.parametrize("price_kusd, objective, source", [(800, 2.0, "buy"), (1200, 2.5, "lease_commit")])
+def test_a_term_past_the_horizon_is_charged_on_the_straight_line_of_an_owned_unit(tmp_path, price_kusd,
+                                                                                    objective, source):
+    # One quarter, demand 10. G lives 4 quarters: 10 bought at $0.8M cost 8 less a book value of 3/4 × 8 = 6,
+    # net 2.0 (at $1.2M: 12 − 9 = 3.0). A 4-quarter lease at $0.25M per unit-quarter signed now pays its
+    # quarter inside the horizon, 10 × 0.25 = 2.5. Each pays for its quarter inside the horizon alone: the
+    # cheaper of the two per quarter wins, buying at $0.8M, leasing at $1.2M.
+    catalog = with_catalog_change("G", lifetime_quarters=4, price={"initial_kusd": price_kusd})
+    inst = base_instance(quarters=1, demand=[10])
+    inst["sites"] = [site(mw=100)]
+    inst["purchases"] = [{"accelerator": "G"}]
+    inst["lease_offers"] = [lease_offer(terms={4: usd_per_hour(0.25)}, max_units=10, lot_size=10)]
+    plan = solve(tmp_path, inst, catalog)
+    assert plan.summary["objective"] == pytest.approx(objective, abs=1e-6)
+    assert sum(decisions(plan, source).values()) == 10
 
 
 def test_provider_capacity_counts_existing_contracts(tmp_path):

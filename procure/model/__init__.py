@@ -14,8 +14,8 @@ import pyomo.environ as pyo
 
 from procure.inputs.data import ModelData
 from procure.model.costs import add_costs, add_objective
-from procure.model.fleet import add_delivery, add_fleet, add_power_capacity, add_supply
-from procure.model.leases import add_leases, add_provider_capacity
+from procure.model.fleet import add_delivery, add_fleet, add_idle_at_end, add_power_capacity, add_supply
+from procure.model.leases import add_lease_signing_max, add_leases, add_provider_capacity
 from procure.model.policy import add_budget, add_owned_share, add_provider_share, add_vendor_share
 from procure.model.parameters import add_parameters
 from procure.model.power import add_block_groups, add_power_pipeline
@@ -50,9 +50,11 @@ def build_model(data: ModelData, elastic: bool = False, relax_integers: bool = F
         add_block_groups(m, data)
     add_fleet(m, data)
     add_delivery(m, data)
+    add_idle_at_end(m, data)
     add_supply(m, data)
     add_power_capacity(m, data)
     add_leases(m, data)
+    add_lease_signing_max(m, data)
     add_provider_capacity(m, data)
     add_serving(m, data)
     add_costs(m, data)

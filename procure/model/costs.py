@@ -38,11 +38,16 @@ def add_costs(m: pyo.ConcreteModel, d: ModelData) -> None:
     ``residual[n]``: straight-line book value at the horizon end of what node ``n`` bought::
 
         Σ_i capex_block_i · ρ_{i,t} · (build + committed) + Σ_{a,i} price_{a,t} · lot_a · ρ_{a,t} · buy
+          − Σ_{a,i,v} price_{a,v} · ρ_{a,v} · K · idle_at_end[a, i, v, n]      (last-quarter nodes only)
 
-    with ``ρ`` the undepreciated fraction after the horizon's last quarter (blocks depreciate from power-on).
-    Leases are the mirror image: quarters of a term that fall after the horizon are neither paid nor used
-    inside the model, i.e. the capacity they bring is assumed worth what it costs, as an owned asset is
-    assumed worth its book value.
+    with ``ρ`` the undepreciated fraction after the horizon's last quarter (blocks depreciate from power-on),
+    and no credit for units idle at the horizon end (:func:`procure.model.fleet.add_idle_at_end`).
+    Leases are charged on the same straight line: the quarters of a term that fall after the horizon are
+    neither paid nor used inside the model, just as an owned unit's price less its book value is what its
+    quarters inside the horizon cost. A unit of life ``L`` bought in the last quarter costs ``price / L``
+    net; a lease of term ``L`` signed then costs one quarter of its rate. So near the horizon end the plan
+    picks the term of the lowest rate (often the longest), as it would all along, and pays for what it uses
+    inside the horizon, no more and no less than an owned unit does.
     Every price above is multiplied by its mutable ``price_scale`` (1.0 as built), so sweeps re-price in place.
     """
     terms = {(c, n): [] for c in COST_CATEGORIES for n in d.NODES}
@@ -61,6 +66,9 @@ def add_costs(m: pyo.ConcreteModel, d: ModelData) -> None:
         spend = d.price_musd_per_unit[a, t] * d.buy_lot[a] * m.price_scale[f"buy:{a}"]
         terms["capex_accelerators", (r, t)].append(spend * m.buy[a, i, r, t])
         residual[r, t].append(spend * d.buy_residual_fraction[a, t] * m.buy[a, i, r, t])
+    for a, i, v, r, t in getattr(m, "idle_at_end", {}):  # no credit for a unit idle at the horizon end
+        unit = d.price_musd_per_unit[a, v] * m.price_scale[f"buy:{a}"] * d.buy_residual_fraction[a, v]
+        residual[r, t].append(-unit * QUANTITY_SCALE * m.idle_at_end[a, i, v, r, t])
     for i in d.SITES:
         for n in d.NODES:
             if d.fixed_opex_musd_per_mw_quarter[i]:

@@ -67,14 +67,53 @@ def add_delivery(m: pyo.ConcreteModel, d: ModelData) -> None:
 
     Without it a plan could buy a generation in its last-buy quarter and hold it unpowered for years until
     power arrives (a test instance bought 74,592 Rubin for power that ran 16,667), paying nothing for the
-    warehouse. Units may still be switched off later, to make room for newer ones on a power-bound site; an
-    idle unit keeps its residual value (it ages whether it runs or not, and can be sold). Chosen over a
-    holding cost because no public figure prices one, while the rule is what a capacity plan does: order
-    what the halls can power.
+    warehouse. Units may still be switched off later, to make room for newer ones on a power-bound site,
+    but a unit idle in the horizon's last quarter is credited no residual value (:func:`add_idle_at_end`).
+    Chosen over a holding cost because no public figure prices one, while the rule is what a capacity plan
+    does: order what the halls can power.
     """
     rows = [k for k in m.buy.index_set()]
     m.delivery = pyo.Constraint(rows, rule=lambda _, a, i, r, t: (
         QUANTITY_SCALE * m.powered[a, i, r, t] >= d.buy_lot[a] * m.buy[a, i, r, t]))
+
+
+def add_idle_at_end(m: pyo.ConcreteModel, d: ModelData) -> None:
+    """Units idle at the horizon end earn no residual value. At each last-quarter node ``n`` (quarter
+    ``T−1``), variables ``idle_at_end[a, i, v, n] ≥ 0`` (thousands) count the units bought at quarter ``v``
+    (still installed: ``v > T−1−L_a``) that are switched off, in rows ``idle_at_end_vintage`` and
+    ``idle_at_end_count``::
+
+        K · idle_at_end[a, i, v, n] ≤ lot_a · buy[a, i, h(n, v)]
+        K · Σ_v idle_at_end[a, i, v, n] ≥ installed[a, i, n] − existing_{a,i,T−1} − K · powered[a, i, n]
+
+    and the residual credit of ``n`` drops by ``price_{a,v} · ρ_{a,v} · K · idle_at_end`` (see
+    :func:`procure.model.costs.add_costs`). The residual value is the capacity the plan carries past the
+    horizon at book value; a unit the plan has no power for carries none. Crediting it in full made buying
+    ahead of power free: bought, powered for its delivery quarter (:func:`add_delivery`), switched off, and
+    still credited its whole book value. The pre-horizon fleet earns no residual, so it counts as the first
+    idle; among purchases the plan may switch off the vintages of least book value (the oldest), as an
+    operator would.
+    """
+    last = d.T - 1
+    index, rows = [], []
+    for a, i, r, t in m.POWERED:
+        if t != last:
+            continue
+        history = d.history((r, t))
+        vintages = [v for v in range(max(last - d.lifetime[a] + 1, 0), last + 1)
+                    if (a, i, *history[v]) in m.buy]
+        if vintages:
+            rows.append((a, i, r, t))
+            index += [(a, i, v, r, t) for v in vintages]
+    m.idle_at_end = pyo.Var(index, within=pyo.NonNegativeReals)
+    m.idle_at_end_vintage = pyo.Constraint(index, rule=lambda _, a, i, v, r, t: (
+        QUANTITY_SCALE * m.idle_at_end[a, i, v, r, t] <= d.buy_lot[a] * m.buy[a, i, *d.history((r, t))[v]]))
+    by_row = defaultdict(list)
+    for a, i, v, r, t in index:
+        by_row[a, i, r, t].append(m.idle_at_end[a, i, v, r, t])
+    m.idle_at_end_count = pyo.Constraint(rows, rule=lambda _, a, i, r, t: (
+        QUANTITY_SCALE * sum(by_row[a, i, r, t]) >= m.installed[a, i, r, t]
+        - d.existing_units.get((a, i, t), 0.0) - QUANTITY_SCALE * m.powered[a, i, r, t]))
 
 
 def add_supply(m: pyo.ConcreteModel, d: ModelData) -> None:

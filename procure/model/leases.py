@@ -57,6 +57,23 @@ def add_leases(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.leased_units = pyo.Expression(m.LEASED, rule=lambda _, o, r, t: expr[o, (r, t)])
 
 
+def add_lease_signing_max(m: pyo.ConcreteModel, d: ModelData) -> None:
+    """An offer's ``max_units`` bounds one signing whatever its terms. Rows ``lease_signing_max[o, k, n]``
+    for each start ``k`` (node ``n`` of quarter ``k``) of an offer with two or more terms::
+
+        lot_o · Σ_L commit[o, k, L, n] ≤ lot_o · ⌊max_units_o / lot_o⌋
+
+    Each ``commit`` is bounded by the same maximum on its own (:func:`add_leases`); without this row a
+    start could take the maximum once per term (meta.json's 2031Q4 signed two terms of one offer at once).
+    """
+    terms = {}
+    for o, k, L, r, t in m.commit.index_set():
+        terms.setdefault((o, r, t), []).append(m.commit[o, k, L, r, t])
+    rows = [key for key, commits in terms.items() if len(commits) > 1]
+    m.lease_signing_max = pyo.Constraint(rows, rule=lambda _, o, r, t: (
+        d.offer_lot[o] * sum(terms[o, r, t]) <= d.offer_lot[o] * lots_within(d.offer_max_units[o], d.offer_lot[o])))
+
+
 def add_provider_capacity(m: pyo.ConcreteModel, d: ModelData) -> None:
     """Provider capacity. Rows ``provider_capacity[p, n]`` where provider ``p`` is capped::
 

@@ -59,6 +59,7 @@ from collections import defaultdict
 import pyomo.environ as pyo
 
 from procure.inputs.data import ModelData
+from procure.model.running import lots_within
 from procure.solving.interrupt import ctrl_c_stops_solves
 from procure.solving.solve import SUB_MIP_HEURISTICS, HighsSession, SolveOptions, SolveResult, relative_gap
 
@@ -316,6 +317,7 @@ def round_leases(model: pyo.ConcreteModel, d: ModelData) -> dict[int, int]:
     if totals is None or len(totals) == 0:
         return {}
     rounded = {k: round(v.value or 0.0) for k, v in totals.items()}
+    _trim_to_signing_max(model, d, rounded)
     _trim_to_provider_capacity(model, d, rounded)
     signed = getattr(model, "signed", {})
     held = {}
@@ -327,6 +329,26 @@ def round_leases(model: pyo.ConcreteModel, d: ModelData) -> dict[int, int]:
             lots = 0
         held[id(signed[o, k, L, r, t])] = 1 if lots > 0 else 0
     return {**{id(totals[k]): v for k, v in rounded.items()}, **held}
+
+
+def _trim_to_signing_max(model: pyo.ConcreteModel, d: ModelData, rounded: dict[tuple, int]) -> None:
+    """Each term's rounded signing is within the offer's maximum, but their sum at one start may not be
+    (``lease_signing_max`` rows: three terms at 0.7, 0.7, 0.6 lots of a 2-lot maximum round to 3); drop one
+    lot (at its node and every later node of its subtree) of the term rounded up most until it holds."""
+    if not hasattr(model, "lease_signing_max"):
+        return
+    totals = model.lease_lots_to_date
+    for o, r, t in model.lease_signing_max:
+        keys = [k for k in rounded if k[0] == o and (k[2], k[3]) == (r, t)]
+        most = lots_within(d.offer_max_units[o], d.offer_lot[o])
+
+        def signed_lots(k):
+            return rounded[k] - _parent_total(d, rounded, k)
+
+        while sum(signed_lots(k) for k in keys) > most:
+            k = max((k for k in keys if signed_lots(k) > 0), key=lambda k: rounded[k] - (totals[k].value or 0.0))
+            for later in _subtree(d, rounded, k):
+                rounded[later] -= 1
 
 
 def _trim_to_provider_capacity(model: pyo.ConcreteModel, d: ModelData, rounded: dict[tuple, int]) -> None:
