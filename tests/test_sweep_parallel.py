@@ -19,6 +19,13 @@ SPEC = {"instance": "instance.json", "design": "grid", "solve": {"gap": 0},
                        {"path": "horizon.discount_rate", "values": [0.0, 0.1]}]}
 
 
+# Who serves what is a tie wherever owned units are powered anyway (they must be, in their delivery quarter)
+# and take-or-pay leases are paid anyway: the solver breaks it by its warm state, so a pool worker and the
+# serial run may split the same served total differently (measured: point 5, 3.626 owned + 8.480 leased
+# H100e against 3.708 + 8.398). These columns are compared in total; every other column exactly.
+SERVED_SPLIT = ("owned_h100e_", "leased_h100e_", "rented_h100e_", "lease_share")
+
+
 def comparable(table: pd.DataFrame) -> pd.DataFrame:
     return table.drop(columns=list(TIMING_COLUMNS)).sort_values("point").reset_index(drop=True)
 
@@ -27,7 +34,12 @@ def assert_same(a: pd.DataFrame, b: pd.DataFrame) -> None:
     a, b = comparable(a), comparable(b)
     assert list(a.columns) == list(b.columns)
     assert list(a["status"]) == list(b["status"]) == ["optimal"] * len(a)
-    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-7, atol=1e-6)
+    split = [c for c in a.columns if c.startswith(SERVED_SPLIT)]
+    pd.testing.assert_frame_equal(a.drop(columns=split), b.drop(columns=split), check_exact=False, rtol=1e-7,
+                                  atol=1e-6)
+    for year in {c.rsplit("_", 1)[1] for c in split if c != "lease_share"}:
+        served = [f"{kind}_h100e_{year}" for kind in ("owned", "leased", "rented")]
+        pd.testing.assert_series_equal(a[served].sum(axis=1), b[served].sum(axis=1), rtol=1e-7, atol=1e-6)
 
 
 @pytest.fixture(scope="module")
