@@ -338,17 +338,13 @@ def _trim_to_signing_max(model: pyo.ConcreteModel, d: ModelData, rounded: dict[t
     if not hasattr(model, "lease_signing_max"):
         return
     totals = model.lease_lots_to_date
+    fractional = {k: totals[k].value or 0.0 for k in rounded}
     for o, r, t in model.lease_signing_max:
         keys = [k for k in rounded if k[0] == o and (k[2], k[3]) == (r, t)]
         most = lots_within(d.offer_max_units[o], d.offer_lot[o])
-
-        def signed_lots(k):
-            return rounded[k] - _parent_total(d, rounded, k)
-
-        while sum(signed_lots(k) for k in keys) > most:
-            k = max((k for k in keys if signed_lots(k) > 0), key=lambda k: rounded[k] - (totals[k].value or 0.0))
-            for later in _subtree(d, rounded, k):
-                rounded[later] -= 1
+        while (sum(rounded[k] - _parent_total(d, rounded, k) for k in keys) > most
+               and _drop_one_lot(d, rounded, keys, fractional)):
+            pass
 
 
 def _trim_to_provider_capacity(model: pyo.ConcreteModel, d: ModelData, rounded: dict[tuple, int]) -> None:
@@ -378,13 +374,7 @@ def _trim_to_provider_capacity(model: pyo.ConcreteModel, d: ModelData, rounded: 
         n, history = (r, t), d.history((r, t))
         running = [k for k in rounded if d.offer_provider[k[0]] == p and k[3] <= t < k[3] + k[1]
                    and history[k[3]] == (k[2], k[3])]
-        while leased(p, n) > d.provider_cap[p, t] + 1e-6:
-            movable = [k for k in running if rounded[k] - _parent_total(d, rounded, k) > 0]
-            if not movable:
-                break
-            k = max(movable, key=lambda k: rounded[k] - fractional[k])
-            for later in _subtree(d, rounded, k):
-                rounded[later] -= 1
+        while leased(p, n) > d.provider_cap[p, t] + 1e-6 and _drop_one_lot(d, rounded, running, fractional):
             push()
 
 
@@ -408,13 +398,7 @@ def _trim_to_budget(model: pyo.ConcreteModel, d: ModelData, rounded: dict[tuple,
     for (s, y), row in budget.items():
         nodes = [d.node_of[s, t] for t in range(d.T) if d.year_of[t] == y]
         candidates = [k for k in rounded if (k[2], k[3]) in nodes]
-        while pyo.value(row.body) > pyo.value(row.upper) + 1e-6:
-            movable = [k for k in candidates if rounded[k] - _parent_total(d, rounded, k) > 0]
-            if not movable:
-                break
-            k = max(movable, key=lambda k: rounded[k] - fractional[k])
-            for later in _subtree(d, rounded, k):
-                rounded[later] -= 1
+        while pyo.value(row.body) > pyo.value(row.upper) + 1e-6 and _drop_one_lot(d, rounded, candidates, fractional):
             push()
 
 
@@ -440,13 +424,8 @@ def _trim_to_power(model: pyo.ConcreteModel, d: ModelData, rounded: dict[tuple, 
         def delivered_mw() -> float:
             return sum(d.unit_mw(k[0], i, d.buy_lot[k[0]] * (rounded[k] - _parent_total(d, rounded, k))) for k in keys)
 
-        while delivered_mw() > online + 1e-6:
-            movable = [k for k in keys if rounded[k] - _parent_total(d, rounded, k) > 0]
-            if not movable:
-                break
-            k = max(movable, key=lambda k: rounded[k] - fractional[k])
-            for later in _subtree(d, rounded, k):
-                rounded[later] -= 1
+        while delivered_mw() > online + 1e-6 and _drop_one_lot(d, rounded, keys, fractional):
+            pass
 
 
 def _set_increments(model: pyo.ConcreteModel, d: ModelData) -> None:
@@ -464,6 +443,19 @@ def _set_increments(model: pyo.ConcreteModel, d: ModelData) -> None:
             parent = d.parent_node[r, t]
             before = total[(*group, *parent)].value if parent and (*group, *parent) in total else 0.0
             var.set_value((total[(*group, r, t)].value or 0.0) - (before or 0.0), skip_validation=True)
+
+
+def _drop_one_lot(d: ModelData, rounded: dict[tuple, int], keys: list[tuple], fractional: dict[tuple, float]) -> bool:
+    """Take one lot off the key of ``keys`` rounded up most (against ``fractional``) among those that add a
+    lot at their node, at that node and every later node of its subtree, so that no other node's increment
+    moves; False when no key adds one. The step every trim of the rounding repeats until its rows hold."""
+    movable = [k for k in keys if rounded[k] - _parent_total(d, rounded, k) > 0]
+    if not movable:
+        return False
+    k = max(movable, key=lambda k: rounded[k] - fractional[k])
+    for later in _subtree(d, rounded, k):
+        rounded[later] -= 1
+    return True
 
 
 def _parent_total(d: ModelData, rounded: dict[tuple, int], key: tuple) -> int:
