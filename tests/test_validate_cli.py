@@ -120,7 +120,7 @@ def test_missing_file(tmp_path):
 def test_directory_instead_of_file(tmp_path):
     result = run("validate", str(tmp_path))
     assert_clean_failure(result)
-    assert "cannot read file" in flat(result.stderr)
+    assert "not a regular file" in flat(result.stderr)
 
 
 @pytest.mark.parametrize(("raw", "fragment"), [

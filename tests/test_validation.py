@@ -447,7 +447,7 @@ def test_directory_is_unreadable(tmp_path):
     with pytest.raises(InstanceError) as info:
         load_instance(tmp_path)
     [problem] = info.value.problems
-    assert problem.path == str(tmp_path) and "cannot read file" in problem.rule
+    assert problem.path == str(tmp_path) and "not a regular file" in problem.rule
 
 
 def test_not_utf8(tmp_path):

@@ -8,6 +8,7 @@ found before it).
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Optional
 
@@ -30,11 +31,26 @@ errors = Console(stderr=True)
 EXIT_OK, EXIT_NO_PLAN, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
+MAX_PROBLEMS_SHOWN = 50
+"""Problems printed for a bad instance, the first ones in file order, then a count of the rest;
+``PROCURE_MAX_PROBLEMS`` overrides it (a 44 MB file with 1.2M bad keys spent 180 s printing them)."""
+
+
+def _max_problems_shown() -> int:
+    text = os.environ.get("PROCURE_MAX_PROBLEMS", "")
+    return int(text) if text.isascii() and text.isdigit() and int(text) > 0 else MAX_PROBLEMS_SHOWN
+
+
 def _fail_input(exc: InstanceError, path: Path) -> None:
     errors.print(f"{path}: {len(exc.problems)} problem(s)", style="bold red", markup=False, highlight=False,
                  soft_wrap=True)
-    for problem in exc.problems:  # one line per problem, never wrapped, so paths can be grepped
-        errors.print(f"  • {problem}", markup=False, highlight=False, soft_wrap=True)
+    shown = _max_problems_shown()
+    # one line per problem, never wrapped, so paths can be grepped; one write, not one print per problem
+    lines = [f"  • {problem}" for problem in exc.problems[:shown]]
+    if len(exc.problems) > shown:
+        lines.append(f"  … and {len(exc.problems) - shown} more (PROCURE_MAX_PROBLEMS={shown} shown)")
+    errors.file.write("\n".join(lines) + "\n")
+    errors.file.flush()
     raise typer.Exit(EXIT_BAD_INPUT)
 
 

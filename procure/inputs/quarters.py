@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-QUARTER_PATTERN = r"^\d{4}Q[1-4]$"
+QUARTER_PATTERN = r"^[0-9]{4}Q[1-4]$"  # ASCII digits: \d would take "２０２６Q1"
 _QUARTER_RE = re.compile(QUARTER_PATTERN)
 HOURS_PER_QUARTER = 8760.0 / 4.0
 

@@ -46,7 +46,7 @@ quarter until the next key (zero before the first key)."""
 class Strict(BaseModel):
     """Base for every schema model: unknown keys are errors, so typos never pass silently."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 
 
 class Source(Strict):

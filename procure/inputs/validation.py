@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from procure.inputs.quarters import HOURS_PER_QUARTER, quarter_ordinal, quarter_range, quarter_year
+from procure.inputs.reading import ReadError, parse_json, read_text, resolve_catalog
 from procure.inputs.schema import LARGEST, Accelerator, Catalog, Instance, Source
 
 PROBABILITY_TOLERANCE = 1e-6
@@ -98,21 +99,15 @@ def _pydantic_problems(error: ValidationError, data: Any, prefix: str = "") -> l
     return list(merged.values())
 
 
-def _read_json(path: Path, label: str) -> tuple[Any, list[Problem]]:
+def _read_json(path: Path, label: str, prefix: str = "") -> tuple[Any, list[Problem]]:
+    """Parse the file at ``path`` (:mod:`procure.inputs.reading`: regular files within the size cap); a
+    file that cannot be read is a problem at ``label``, a repeated key one at its path after ``prefix``."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        return None, [Problem(label, f"cannot read file: {exc.strerror or exc}")]
-    except UnicodeDecodeError:
-        return None, [Problem(label, "file is not UTF-8 text")]
-    except ValueError as exc:  # e.g. a NUL byte in the file name
-        return None, [Problem(label, f"cannot read file: {exc}")]
-    try:
-        return json.loads(text), []  # NaN/Infinity parse; the schema rejects them with their path
-    except json.JSONDecodeError as exc:
-        return None, [Problem(label, f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")]
-    except RecursionError:
-        return None, [Problem(label, "JSON nested too deeply")]
+        raw, repeated = parse_json(read_text(path))
+    except ReadError as exc:
+        return None, [Problem(label, str(exc))]
+    return raw, [Problem(f"{prefix}{where}.{key}" if where else f"{prefix}{key}",
+                         "duplicate key (JSON would keep the last silently)") for where, key in repeated]
 
 
 def load_instance(path: str | Path) -> LoadedInstance:
@@ -148,9 +143,14 @@ def _load_catalogs(instance: Instance, base_dir: Path) -> tuple[dict[str, Accele
     problems: list[Problem] = []
     for k, name in enumerate(instance.catalogs):
         label = f"catalogs[{k}]"
-        raw, read_problems = _read_json(base_dir / name, f"{label} ({name})")
-        if read_problems:
-            problems += read_problems
+        try:
+            path = resolve_catalog(name, base_dir)
+        except ReadError as exc:
+            problems.append(Problem(label, str(exc), name))
+            continue
+        raw, read_problems = _read_json(path, f"{label} ({name})", prefix=f"{name}:")
+        problems += read_problems
+        if raw is None and read_problems:  # unreadable (a JSON null is read, and refused as a catalog)
             continue
         catalog, catalog_problems = _parse_catalog(raw, name)
         problems += catalog_problems
