@@ -220,3 +220,20 @@ def test_a_sweep_directory_holds_its_spec_to_run_again(tmp_path):
     assert read_manifest(out).files["spec.json"] is not None
     code, said = sweep(out / "spec.json", out)  # into its own directory: procure's files alone
     assert code == EXIT_OK, said
+
+
+@pytest.mark.parametrize("umask, directory_mode, file_mode", [(0o022, 0o755, 0o644), (0o077, 0o700, 0o600)])
+def test_outputs_honour_the_umask(tmp_path, umask, directory_mode, file_mode):
+    # the staging directory and the files written through a temporary sibling are made by tempfile (0700,
+    # 0600 whatever the umask) and renamed into place: they get the modes a plain mkdir and open would
+    path = write(tmp_path, instance())
+    out = tmp_path / "d"
+    previous = os.umask(umask)
+    try:
+        code, output = solve(path, out)
+    finally:
+        os.umask(previous)
+    assert code == EXIT_OK, output
+    assert out.stat().st_mode & 0o777 == directory_mode
+    for name in ("summary.json", "plan.csv", MANIFEST_FILE):
+        assert (out / name).stat().st_mode & 0o777 == file_mode, name

@@ -77,11 +77,24 @@ def write_json(data: dict, path: Path) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it: put it straight back
+    os.umask(mask)
+    return mask
+
+
+def honour_umask(path: Path, directory: bool) -> None:
+    """Give ``path`` the mode a plain ``open``/``mkdir`` would have: ``tempfile`` makes its files 0600 and
+    its directories 0700 whatever the umask, and a rename keeps that mode."""
+    os.chmod(path, (0o777 if directory else 0o666) & ~_umask())
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write one file via a temporary sibling and ``os.replace``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
+        honour_umask(Path(tmp), directory=False)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(tmp, path)
@@ -107,6 +120,7 @@ def write_directory(out_dir: Path, summary: dict, tables: dict[str, pd.DataFrame
     clean_stale_staging(out_dir)
     staging = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.{STAGING_TAG}-{os.getpid()}-"))
     try:
+        honour_umask(staging, directory=True)
         write_json(summary, staging / SUMMARY_FILE)
         for name, frame in tables.items():
             write_table(frame, staging / TABLE_FILES[name])
