@@ -69,3 +69,26 @@ def test_kill_9_of_a_sweep_ends_its_workers_and_resume_finishes_it(tmp_path, roo
     assert resumed.returncode == 0, resumed.stderr
     table = pd.read_csv(out / "results.csv")
     assert sorted(table["point"]) == [0, 1, 2, 3] and set(table["status"]) == {"optimal"}
+
+
+def test_an_unreachable_dask_scheduler_fails_in_seconds_and_writes_nothing(tmp_path, root):
+    # port 9 (discard) has no scheduler: the client's connect times out after DASK_CONNECT_SECONDS
+    pytest.importorskip("distributed")
+    from typer.testing import CliRunner
+
+    from procure.cli import EXIT_BAD_INPUT, app
+    from procure.sweeps.run import DASK_CONNECT_SECONDS
+
+    spec = {"instance": str(root / "instances" / "tiny.json"), "design": "grid",
+            "parameters": [{"path": "horizon.discount_rate", "values": [0.05, 0.07]}]}
+    spec_path = tmp_path / "spec.json"
+    spec_path.write_text(json.dumps(spec))
+    out = tmp_path / "out"
+    started = time.monotonic()
+    result = CliRunner().invoke(app, ["sweep", str(spec_path), "--out", str(out), "--dask", "tcp://127.0.0.1:9"])
+    seconds = time.monotonic() - started
+    assert result.exit_code == EXIT_BAD_INPUT, result.output
+    assert "--dask: no Dask scheduler answered at 'tcp://127.0.0.1:9'" in " ".join(result.output.split())
+    assert "Traceback" not in result.output
+    assert not out.exists()  # no lock, no partial results.csv
+    assert seconds < DASK_CONNECT_SECONDS + 20

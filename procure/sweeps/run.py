@@ -571,13 +571,10 @@ def _lost_row(point: int, message: str) -> dict:
     return {"point": point, "status": "error", "error": message, "warm_start": False}
 
 
-def _run_dask(context, tasks, address, on_row):
-    try:
-        from distributed import Client, as_completed
-    except ImportError:
-        raise InstanceError([Problem("--dask", "needs dask.distributed: pip install 'procure[sweep]'")]) from None
-    owns = not isinstance(address, Client)
-    client = Client(address) if owns else address
+def _run_dask(context, tasks, client, on_row):
+    """Run ``tasks`` on the Dask ``client`` (connected by :func:`sweep`, which closes it)."""
+    from distributed import as_completed
+
     futures = {}
     try:
         shipped = client.scatter(context, broadcast=True)
@@ -593,9 +590,6 @@ def _run_dask(context, tasks, address, on_row):
     except BaseException:
         client.cancel(list(futures))
         raise
-    finally:
-        if owns:
-            client.close()
 
 
 # ------------------------------------------------------------------------------------------- the sweep
@@ -646,11 +640,33 @@ def sweep(spec: str | Path | dict | SweepPlan, out: str | Path | None = None, *,
         plan = load_spec(spec, base_dir=base_dir, overrides=overrides)
     out_dir = Path(out) if out is not None else Path("out") / _safe_stem(plan.name)
     check_writable(out_dir, KIND, force, writes=SWEEP_FILES, tolerate=[LOCK_FILE])  # before anything is written
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with _exclusive(out_dir):  # two sweeps appending to one results.csv would interleave their rows
-        found = check_writable(out_dir, KIND, force, writes=SWEEP_FILES, tolerate=[LOCK_FILE])  # as it is now
-        return _sweep_into(out_dir, plan, workers, dask, resume, progress, plot,
-                           found.manifest if found is not None else None)
+    client = _connect(dask) if isinstance(dask, str) else dask  # a scheduler that does not answer: nothing written
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with _exclusive(out_dir):  # two sweeps appending to one results.csv would interleave their rows
+            found = check_writable(out_dir, KIND, force, writes=SWEEP_FILES, tolerate=[LOCK_FILE])  # as it is now
+            return _sweep_into(out_dir, plan, workers, client, resume, progress, plot,
+                               found.manifest if found is not None else None)
+    finally:
+        if client is not dask:
+            client.close()
+
+
+DASK_CONNECT_SECONDS = 10.0
+"""How long a sweep waits for the Dask scheduler given by address (distributed's own default is 30 s)."""
+
+
+def _connect(address: str):
+    """A client of the scheduler at ``address``, or :class:`InstanceError` naming ``--dask`` when none answers
+    within :data:`DASK_CONNECT_SECONDS` (before the sweep writes anything)."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise InstanceError([Problem("--dask", "needs dask.distributed: pip install 'procure[sweep]'")]) from None
+    try:
+        return Client(address, timeout=DASK_CONNECT_SECONDS)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InstanceError([Problem("--dask", f"no Dask scheduler answered at {address!r}: {_one_line(str(exc))}")]) from None
 
 
 LOCK_FILE = ".sweep.lock"
