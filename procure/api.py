@@ -15,7 +15,7 @@ from procure.inputs.data import ModelData, build_data
 from procure.solving.elastic import solve_elastic
 from procure.solving.interrupt import ctrl_c_stops_solves
 from procure.model import build_model
-from procure.outputs.files import write_directory
+from procure.outputs.files import has_tables, write_directory
 from procure.outputs.tables import (capacity_table, costs_table, expected_costs, expected_shortfall, model_size,
                              plan_table, slack_report)
 from procure.solving.defaults import DEFAULT_GAP, DEFAULT_TIME_LIMIT, time_limit_or_none
@@ -46,7 +46,7 @@ class Plan:
     def write(self, out_dir: str | Path, extra=None, force: bool = False) -> Path:
         """Write the outputs into ``out_dir`` over an earlier solve's; ``force`` also writes beside files
         of someone else's there (leaving them alone). :func:`procure.outputs.files.write_directory`."""
-        tables = self.tables if self.summary.get("has_plan") else {}
+        tables = self.tables if has_tables(self.summary) else {}
         return write_directory(Path(out_dir), self.summary, tables, extra=extra, force=force)
 
 
@@ -141,7 +141,10 @@ def solve(source: str | Path | dict | LoadedInstance, *, solver: str = "highs",
         "status": result.status,
         "termination": result.termination,
         "solver": result.solver,
-        "has_plan": solved_result.has_solution,
+        # a plan of the instance, as the exit code says (0); an infeasible instance's tables hold the
+        # relaxed plan that shows what had to give (has_relaxed_plan), and the exit code is 1
+        "has_plan": solved_result.has_solution and relaxed is None,
+        "has_relaxed_plan": relaxed is not None,
         "objective": _round(result.objective if result.has_solution else None),
         "bound": _round(result.bound),
         "gap": result.gap,

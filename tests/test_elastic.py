@@ -37,7 +37,9 @@ def causes(plan) -> list[tuple]:
 @pytest.mark.parametrize("gap", [1e-4, 1e-2])
 def test_the_causes_named_are_exact_at_any_gap(tmp_path, gap):
     plan = procure.solve(load(tmp_path, two_causes()), gap=gap)
-    assert plan.status == "infeasible" and plan.summary["has_plan"]
+    # no plan of the instance (exit 1), and the relaxed plan's tables show what had to give
+    assert plan.status == "infeasible" and not plan.summary["has_plan"] and plan.summary["has_relaxed_plan"]
+    assert len(plan.plan) > 0
     assert causes(plan) == [("budget", ("base", "2026"), 1.0),
                             ("provider_capacity", ("cloud", "base@2026Q1"), 1000.0),
                             ("provider_capacity", ("cloud", "base@2026Q2"), 1000.0)]
@@ -51,3 +53,20 @@ def test_the_elastic_objective_is_the_cost_without_the_penalty(tmp_path):
     # discounting): 6 − 6 × 79/80 = 0.075 $M, where the penalised objective added 1e5 × 2,001
     plan = procure.solve(load(tmp_path, two_causes()), gap=0)
     assert plan.summary["elastic_objective"] == pytest.approx(6.0 / 80, abs=1e-6)
+
+
+def test_has_plan_agrees_with_the_exit_code(tmp_path):
+    # infeasible: exit 1 and has_plan false, while the tables hold the relaxed plan (has_relaxed_plan)
+    import json
+
+    from typer.testing import CliRunner
+
+    from helpers import write
+    from procure.cli import EXIT_NO_PLAN, app
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["solve", str(write(tmp_path, two_causes())), "--out", str(out), "--no-report"])
+    assert result.exit_code == EXIT_NO_PLAN, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["has_plan"] is False and summary["has_relaxed_plan"] is True
+    assert (out / "plan.csv").stat().st_size > 0

@@ -45,7 +45,7 @@ def instance_table(loaded: LoadedInstance) -> Table:
 
 def print_plan(console: Console, plan, out_dir: Path) -> None:
     summary = plan.summary
-    if summary["has_plan"]:
+    if summary["has_plan"] or summary.get("has_relaxed_plan"):
         console.print(mix_table(plan))
     status = summary["status"]
     colour = {"optimal": "green", "feasible": "yellow"}.get(status, "red")

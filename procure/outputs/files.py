@@ -69,6 +69,12 @@ def check_output_dir(out_dir: Path, force: bool = False, report: bool = True):
     return check_writable(out_dir, KIND, force, writes)
 
 
+def has_tables(summary: dict) -> bool:
+    """A solve's outputs hold plan tables: a plan of the instance (``has_plan``), or an infeasible one's
+    relaxed plan, which shows what had to give (``has_relaxed_plan``)."""
+    return bool(summary.get("has_plan") or summary.get("has_relaxed_plan"))
+
+
 def write_table(frame: pd.DataFrame, path: Path) -> None:
     frame.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
 

@@ -208,7 +208,7 @@ def build_blocks(out_dir: Path) -> tuple[str, list[Block]]:
         blocks.append(Block("table", frame, caption="Expected discounted cost by category"))
     if summary.get("shortfall_h100e_quarters"):
         blocks.append(Block("text", f"Expected shortfall: {summary['shortfall_h100e_quarters']:,.0f} H100e-quarters."))
-    if not summary.get("has_plan"):
+    if not (summary.get("has_plan") or summary.get("has_relaxed_plan")):
         blocks.append(Block("text", "No plan was found, so there is nothing more to report."))
         return title, blocks
 

@@ -22,7 +22,7 @@ from typing import Callable
 import pandas as pd
 
 from procure.outputs.files import (ANALYSIS_FILES, KIND, PLOT_FILES, PLOTS_DIR, REPORT_FILES, REPORT_INPUTS,
-                                   SUMMARY_FILE, write_json, write_table)
+                                   SUMMARY_FILE, has_tables, write_json, write_table)
 from procure.outputs.ownership import MANIFEST_FILE, Manifest, digest, read_manifest, survey, write_manifest
 from procure.report.document import POWER_COLUMNS, SOURCES_COLUMNS, power_table, sources_table, write_report
 
@@ -105,7 +105,7 @@ def report_writer(plan, loaded=None, analysis: dict | None = None) -> Callable[[
     the report, written into the staging directory before it replaces the output directory."""
 
     def extra(staging: Path) -> None:
-        if not plan.summary.get("has_plan"):
+        if not has_tables(plan.summary):
             write_report(staging, plots=False)
             return
         for name, frame in report_inputs(plan, loaded).items():
@@ -193,7 +193,7 @@ def redraw_report(out_dir: Path) -> list[Path]:
         raise ReportInputError(f"{out_dir} holds files procure cannot read back; run `procure solve` again to "
                                "rewrite them:", unreadable)
     missing = [name for name in REPORT_INPUTS if not (out_dir / name).exists()]
-    if missing and summary_of(out_dir).get("has_plan"):  # without a plan there is nothing to draw anyway
+    if missing and has_tables(summary_of(out_dir)):  # without a plan there is nothing to draw anyway
         raise ReportInputError(f"{out_dir} has no {' or '.join(missing)}: its solve wrote the plan tables only "
                                "(--no-report, or Ctrl-C before the report); run `procure solve` again without "
                                "--no-report")
