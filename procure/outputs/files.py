@@ -184,7 +184,8 @@ def _replace_in_place(out_dir: Path, staging: Path, new: Manifest, previous: Man
 
 def clean_stale_staging(out_dir: Path) -> None:
     """Delete the staging directories that killed solves into ``out_dir`` left beside it (their process is
-    gone), and procure's own files in old directories they had not yet removed."""
+    gone), and procure's own files in old directories they had not yet removed; an old directory whose
+    solve was killed before its new one took its place becomes ``out_dir`` again."""
     out_dir = Path(out_dir)
     for path in out_dir.parent.glob(f".{glob.escape(out_dir.name)}.procure-*"):
         match = re.fullmatch(rf"\.{re.escape(out_dir.name)}\.({STAGING_TAG}|{OLD_TAG})-(\d+)(-.*)?", path.name)
@@ -192,6 +193,9 @@ def clean_stale_staging(out_dir: Path) -> None:
             continue
         if match.group(1) == STAGING_TAG:  # made by mkdtemp for procure's files alone
             shutil.rmtree(path, ignore_errors=True)
+        elif not out_dir.exists() and read_manifest(path) is not None:
+            # killed between the two renames of _swap: the old directory is the last whole result
+            os.replace(path, out_dir)
         else:
             remove_own(path, read_manifest(path))
             (path / MANIFEST_FILE).unlink(missing_ok=True)
