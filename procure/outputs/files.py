@@ -53,7 +53,8 @@ LOCK_WAIT_SECONDS = 600.0
 @contextlib.contextmanager
 def writers_lock(out_dir: Path, exclusive: bool = True):
     """Serialise procure's writers (and the checks that read what they write) in ``out_dir``'s parent
-    folder: the kernel's ``flock`` on that folder, exclusive to write, shared to check. It goes with the
+    folder (its nearest folder that exists): the kernel's ``flock`` on it, exclusive to write, shared to
+    check. It goes with the
     process, so a killed run holds none. Without it, two solves writing one ``--out`` in a loop failed 184
     times in 400 ("changed since procure wrote it") and left an old directory behind. Waiting, it says so
     on stderr once; after :data:`LOCK_WAIT_SECONDS`, :class:`OutputDirError`."""
@@ -62,8 +63,8 @@ def writers_lock(out_dir: Path, exclusive: bool = True):
     except ImportError:  # not POSIX: unlocked, as before
         yield
         return
-    parent = Path(out_dir).absolute().parent
-    parent.mkdir(parents=True, exist_ok=True)
+    # the nearest folder that exists: a new --out's parent may not yet (it is made under the lock)
+    parent = next(p for p in Path(out_dir).absolute().parents if p.is_dir())
     descriptor = os.open(parent, os.O_RDONLY)
     mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
     try:
