@@ -37,8 +37,10 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_kill_9_of_a_sweep_ends_its_workers_and_resume_finishes_it(tmp_path, root):
-    # four points of small.json proven to 1e-9 (~4 s each) on two workers: killed while they solve
+@pytest.mark.parametrize("into", [0.0, 2.0, 6.0])
+def test_kill_9_of_a_sweep_ends_its_workers_and_resume_finishes_it(tmp_path, root, into):
+    # four points of small.json proven to 1e-9 (~4 s each) on two workers, killed `into` seconds after both
+    # have started: as they import, while they solve their first points, between points
     spec = {"instance": str(root / "instances" / "small.json"), "design": "grid", "solve": {"gap": 1e-9},
             "parameters": [{"path": "horizon.discount_rate", "values": [0.05, 0.07, 0.09, 0.11]}]}
     spec_path = tmp_path / "spec.json"
@@ -54,7 +56,7 @@ def test_kill_9_of_a_sweep_ends_its_workers_and_resume_finishes_it(tmp_path, roo
             time.sleep(0.2)
             workers = [p for p in children(sweep.pid) if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
         assert len(workers) == 2, "the pool's workers did not start"
-        time.sleep(2.0)  # into their first points
+        time.sleep(into)
         helpers = children(sweep.pid)
         os.kill(sweep.pid, signal.SIGKILL)
         sweep.wait(10)
