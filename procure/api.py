@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 import time
@@ -10,11 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyomo.environ as pyo
 
 from procure.inputs.data import ModelData, build_data
 from procure.solving.elastic import solve_elastic
 from procure.solving.interrupt import ctrl_c_stops_solves
 from procure.model import build_model
+from procure.model.risk import risk_measures
 from procure.outputs.files import has_tables, write_directory
 from procure.outputs.tables import (capacity_table, costs_table, expected_costs, expected_shortfall, model_size,
                              plan_table, slack_report)
@@ -74,11 +77,30 @@ def check_options(time_limit: float | None, gap: float, threads: int | None) -> 
     return time_limit_or_none(time_limit)
 
 
+def with_risk(loaded: LoadedInstance, cvar_alpha: float | None, cvar_weight: float | None) -> LoadedInstance:
+    """``loaded`` with ``policy.risk`` overridden where given, checked by the schema's rules (ValueError)."""
+    if cvar_alpha is None and cvar_weight is None:
+        return loaded
+    from pydantic import ValidationError
+
+    from procure.inputs.schema import Risk
+
+    risk = loaded.instance.policy.risk.model_dump()
+    risk.update({k: v for k, v in (("cvar_alpha", cvar_alpha), ("weight", cvar_weight)) if v is not None})
+    try:
+        risk = Risk.model_validate({k: float(v) for k, v in risk.items()})
+    except ValidationError as exc:
+        raise ValueError("; ".join(f"cvar_{'weight' if e['loc'][0] == 'weight' else 'alpha'}: {e['msg']}"
+                                   for e in exc.errors())) from None
+    policy = loaded.instance.policy.model_copy(update={"risk": risk})
+    return dataclasses.replace(loaded, instance=loaded.instance.model_copy(update={"policy": policy}))
+
+
 def solve(source: str | Path | dict | LoadedInstance, *, solver: str = "highs",
           time_limit: float | None = DEFAULT_TIME_LIMIT, gap: float = DEFAULT_GAP, threads: int | None = None,
           tee: bool = False,
           lp_relaxation: bool = False, keep_model: bool = False, strategy: str = "auto",
-          base_dir: str | Path = ".") -> Plan:
+          base_dir: str | Path = ".", cvar_alpha: float | None = None, cvar_weight: float | None = None) -> Plan:
     """Build and solve the instance; on infeasibility, re-solve elastically and name what had to give.
 
     ``strategy``: ``direct`` (one MILP solve), ``staged`` (a bound on the block sums, then blocks, lots,
@@ -89,6 +111,9 @@ def solve(source: str | Path | dict | LoadedInstance, *, solver: str = "highs",
     solve, starts no other (but the short LP that completes a staged solve's rounded plan), and returns the
     best plan found so far with ``summary["interrupted"]`` true (:mod:`procure.solving.interrupt`); a script solving
     several instances should check it.
+
+    ``cvar_alpha`` and ``cvar_weight`` override the instance's ``policy.risk`` (the objective is
+    ``(1 − weight) · E[cost] + weight · CVaR_alpha[cost]``, :func:`procure.model.risk.add_risk`).
 
     ``time_limit`` is in seconds (default :data:`procure.solving.solve.DEFAULT_TIME_LIMIT`), 0 or None for
     none; ``gap`` defaults to :data:`procure.solving.solve.DEFAULT_GAP`, as on the command line. A dict instance's relative catalog paths are resolved
@@ -102,7 +127,7 @@ def solve(source: str | Path | dict | LoadedInstance, *, solver: str = "highs",
     time_limit = check_options(time_limit, gap, threads)
     threads = None if threads is None else int(threads)  # numpy integers too
     started = time.perf_counter()
-    loaded = load(source, base_dir)
+    loaded = with_risk(load(source, base_dir), cvar_alpha, cvar_weight)
     data = build_data(loaded)
     options = SolveOptions(solver=solver, time_limit=time_limit, gap=gap, threads=threads, tee=tee)
 
@@ -169,9 +194,14 @@ def solve(source: str | Path | dict | LoadedInstance, *, solver: str = "highs",
                   "costs": costs_table(solved_model, data)}
         summary["costs"] = expected_costs(tables["costs"], data)
         summary["shortfall_h100e_quarters"] = expected_shortfall(tables["capacity"], data)
+        if relaxed is None:  # (the elastic model's costs carry its penalties)
+            costs = {s: float(pyo.value(solved_model.scenario_cost[s])) for s in data.SCENARIOS}
+            summary.update({k: _round(v) for k, v in risk_measures(costs, dict(data.probability),
+                                                                     data.cvar_alpha).items()})
     else:
         summary["costs"] = {}
         summary["shortfall_h100e_quarters"] = None
+    summary["cvar_alpha"], summary["cvar_weight"] = data.cvar_alpha, data.cvar_weight
     if relaxed is not None:
         summary["relaxed"] = relaxed
         summary["elastic_objective"] = _round(solved_result.objective)

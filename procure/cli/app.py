@@ -98,9 +98,13 @@ def solve(
     no_report: bool = typer.Option(False, "--no-report", help="Skip the report (plots, explanation, baselines)."),
     force: bool = typer.Option(False, "--force", help="Write into an --out that also holds files procure did not "
                                                       "write: replace procure's own files, leave the others."),
+    cvar_alpha: Optional[float] = typer.Option(None, "--cvar-alpha", help="CVaR level, in [0, 1) (overrides "
+                                                                          "policy.risk.cvar_alpha)."),
+    cvar_weight: Optional[float] = typer.Option(None, "--cvar-weight", help="Weight of CVaR in the objective, in "
+                                                                            "[0, 1] (overrides policy.risk.weight)."),
 ) -> None:
     """Build the MILP, solve it, write summary.json, capacity.csv, plan.csv, costs.csv and the report."""
-    from procure.api import solve as run_solve
+    from procure.api import solve as run_solve, with_risk
     from procure.cli.report import print_highlights
     from procure.report.pipeline import write_outputs
     from procure.solving.interrupt import ctrl_c_stops_solves
@@ -112,7 +116,11 @@ def solve(
     if strategy not in STRATEGIES:
         errors.print(f"[bold red]error:[/] --strategy must be one of {', '.join(STRATEGIES)} (got {strategy!r})")
         raise typer.Exit(EXIT_BAD_INPUT)
-    loaded = _load(instance)
+    try:
+        loaded = with_risk(_load(instance), cvar_alpha, cvar_weight)
+    except ValueError as exc:  # out of its range
+        errors.print(f"error: --{str(exc).replace('cvar_', 'cvar-')}", markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
     time_limit = time_limit_or_none(time_limit)
     out_dir = out or Path("out") / instance.stem
     try:  # before solving: a solve that cannot write its outputs is wasted

@@ -270,6 +270,13 @@ class Rental(Strict):
     available_units: Steps = Field(description="Most units rentable per quarter (steps).")
 
 
+class Risk(Strict):
+    cvar_alpha: float = Field(default=0.9, ge=0, lt=1, description="CVaR level: the worst 1 − alpha of the "
+                                                                  "scenarios' probability is averaged.")
+    weight: Fraction = Field(default=0.0, description="Weight of CVaR in the objective; 0 = expected cost "
+                                                      "alone, 1 = CVaR alone.")
+
+
 class Policy(Strict):
     capex_budget_musd_per_year: Bounded | dict[str, NonNegative] | None = Field(
         default=None, description="Most capex (power blocks + purchases) per calendar year, $M; a number or "
@@ -281,6 +288,8 @@ class Policy(Strict):
     min_owned_share: Fraction = Field(default=0.0, description="Smallest share of served compute from own sites.")
     shortfall_penalty_usd_per_h100e_quarter: Bounded | dict[Identifier, NonNegative] = Field(
         description="Cost of one H100e of unmet demand for one quarter, $; a number or {workload: $}.")
+    risk: Risk = Field(default_factory=Risk, description="Risk aversion: minimise (1 − weight) · E[cost] + "
+                                                         "weight · CVaR_alpha[cost] over the leaf scenarios.")
 
 
 class Instance(Strict):

@@ -19,6 +19,7 @@ from procure.model.leases import add_lease_signing_max, add_leases, add_provider
 from procure.model.policy import add_budget, add_owned_share, add_provider_share, add_vendor_share
 from procure.model.parameters import add_parameters
 from procure.model.power import add_block_groups, add_power_pipeline
+from procure.model.risk import add_risk
 from procure.model.serving import add_serving
 
 __all__ = ["build_model", "ELASTIC_FAMILIES"]
@@ -62,5 +63,6 @@ def build_model(data: ModelData, elastic: bool = False, relax_integers: bool = F
     add_vendor_share(m, data)
     add_provider_share(m, data)
     add_owned_share(m, data)
+    add_risk(m, data)
     add_objective(m, data)
     return m

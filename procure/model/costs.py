@@ -117,13 +117,18 @@ def add_costs(m: pyo.ConcreteModel, d: ModelData) -> None:
 def add_objective(m: pyo.ConcreteModel, d: ModelData) -> None:
     """Minimise expected discounted cost net of residual value ($M)::
 
-        Σ_n p_n · (δ_t · Σ_c cost[c, n] − δ_T · residual[n])  +  M · Σ slack      (M only when elastic)
+        E = Σ_n p_n · (δ_t · Σ_c cost[c, n] − δ_T · residual[n])
+        (1 − W) · E + W · cvar  +  M · Σ slack      (the cvar term when W > 0; M only when elastic)
 
-    ``δ_t = (1 + r)^(−t/4)`` and ``δ_T`` are the mutable ``discount_factor[t]`` and ``discount_end``.
+    ``δ_t = (1 + r)^(−t/4)`` and ``δ_T`` are the mutable ``discount_factor[t]`` and ``discount_end``;
+    ``W = cvar_weight`` and ``cvar`` are :func:`procure.model.risk.add_risk`'s (with ``W = 0``, ``E`` alone,
+    built exactly as without it).
     """
     expected = sum(d.node_probability[n] * (m.discount_factor[n[1]] * sum(m.cost[c, n] for c in COST_CATEGORIES)
                                             - m.discount_end * m.residual[n])
                    for n in d.NODES)
     penalty = sum(ELASTIC_PENALTY_MUSD * sum(getattr(m, f"{f}_slack").values())
                   for f in getattr(m, "SLACKS", []))
+    if hasattr(m, "cvar"):
+        expected = (1.0 - d.cvar_weight) * expected + d.cvar_weight * m.cvar
     m.objective = pyo.Objective(expr=expected + penalty, sense=pyo.minimize)

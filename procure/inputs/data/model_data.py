@@ -109,6 +109,8 @@ class ModelData:
     max_vendor_share: Mapping[str, float]
     max_provider_share: Mapping[str, float]
     min_owned_share: float
+    cvar_alpha: float
+    cvar_weight: float
     shortfall_musd_per_h100e_quarter: Mapping[str, float]
 
     meta: Mapping[str, object] = field(default_factory=dict)

@@ -12,7 +12,7 @@ from procure.inputs.schema import Instance
 def policy_data(inst: Instance, horizon: Horizon) -> dict[str, object]:
     """Fields ``capex_budget_musd`` (year -> $M, only budgeted years; one number budgets every year of the
     horizon), ``max_vendor_share`` and ``max_provider_share`` (fractions), ``min_owned_share`` (fraction),
-    ``shortfall_musd_per_h100e_quarter`` (workload -> $M per H100e-quarter unserved).
+    ``cvar_alpha`` and ``cvar_weight`` (``policy.risk``), ``shortfall_musd_per_h100e_quarter`` (workload -> $M per H100e-quarter unserved).
 
     Read by ``model/policy.py``; the shortfall penalty by ``model/costs.py``."""
     policy = inst.policy
@@ -29,6 +29,8 @@ def policy_data(inst: Instance, horizon: Horizon) -> dict[str, object]:
         max_vendor_share=freeze(dict(policy.max_vendor_share)),
         max_provider_share=freeze(dict(policy.max_provider_share)),
         min_owned_share=policy.min_owned_share,
+        cvar_alpha=policy.risk.cvar_alpha,
+        cvar_weight=policy.risk.weight,
         shortfall_musd_per_h100e_quarter=freeze({w: (penalty[w] if isinstance(penalty, dict) else penalty) / 1e6
                                                  for w in horizon.workloads}),
     )
