@@ -19,8 +19,9 @@ from procure.solving.interrupt import ctrl_c_stops_solves
 from procure.model import build_model
 from procure.model.risk import risk_measures
 from procure.outputs.files import has_tables, write_directory
+from procure.outputs.decisions import decisions_table
 from procure.outputs.tables import (capacity_table, costs_table, expected_costs, expected_shortfall, model_size,
-                             plan_table, slack_report)
+                                    plan_table, slack_report)
 from procure.solving.defaults import DEFAULT_GAP, DEFAULT_TIME_LIMIT, time_limit_or_none
 from procure.solving.solve import SolveOptions, SolveResult, solve_model
 from procure.solving.staged import STRATEGIES, Stage, can_stage, solve_staged, staged_applies
@@ -43,8 +44,13 @@ class Plan:
         return self.summary["status"]
 
     @property
+    def decisions(self) -> pd.DataFrame:
+        """The decisions to take now: the root node's commitments (:func:`procure.outputs.decisions.decisions_table`)."""
+        return decisions_table(self.plan, self.data.SCENARIOS[0], self.data.QUARTERS[0])
+
+    @property
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"capacity": self.capacity, "plan": self.plan, "costs": self.costs}
+        return {"capacity": self.capacity, "plan": self.plan, "costs": self.costs, "decisions": self.decisions}
 
     def write(self, out_dir: str | Path, extra=None, force: bool = False) -> Path:
         """Write the outputs into ``out_dir`` over an earlier solve's; ``force`` also writes beside files

@@ -74,7 +74,7 @@ def test_plan_write_refuses_a_directory_holding_other_files(root, tmp_path):
     assert (tmp_path / "notes.txt").read_text() == "mine"
     plan.write(tmp_path / "out")
     plan.write(tmp_path / "out")  # an earlier solve's outputs are replaced
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["capacity.csv", "costs.csv", "plan.csv",
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["capacity.csv", "costs.csv", "decisions.csv", "plan.csv",
                                                                    "procure-manifest.json", "summary.json"]
 
 

@@ -67,7 +67,7 @@ def test_force_writes_beside_foreign_files_and_never_over_them(tmp_path):
     code, _ = solve(path, out, "--force")
     assert code == EXIT_OK
     assert_kept(out, mine)
-    assert set(read_manifest(out).files) == {"summary.json", "capacity.csv", "plan.csv", "costs.csv"}
+    assert set(read_manifest(out).files) == {"summary.json", "capacity.csv", "plan.csv", "costs.csv", "decisions.csv"}
     again, _ = solve(path, out)  # still foreign files there: --force is needed every time
     assert again == EXIT_BAD_INPUT
     # with the report, report.md stands where the solve writes: refused even with --force, before solving
@@ -88,7 +88,7 @@ def test_force_deletes_procure_files_a_new_solve_no_longer_writes(tmp_path):
     assert code == EXIT_OK
     assert not (out / "report.md").exists() and not (out / "plots" / "scenario_fan.png").exists()
     assert_kept(out, {"plots/mine.tex": "x"})
-    assert set(read_manifest(out).files) == {"summary.json", "capacity.csv", "plan.csv", "costs.csv"}
+    assert set(read_manifest(out).files) == {"summary.json", "capacity.csv", "plan.csv", "costs.csv", "decisions.csv"}
 
 
 def test_an_edited_output_is_the_users_now(tmp_path):

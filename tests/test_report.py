@@ -20,7 +20,7 @@ from procure.report.plots import PLOT_FILES
 from procure.report.document import build_blocks, write_report
 
 runner = CliRunner()
-CORE = {"summary.json", "capacity.csv", "plan.csv", "costs.csv", "procure-manifest.json"}
+CORE = {"summary.json", "capacity.csv", "plan.csv", "costs.csv", "decisions.csv", "procure-manifest.json"}
 REPORT = {"sources.csv", "power.csv", *ANALYSIS_FILES.values(), "report.md", "report.html", "plots"}
 
 

@@ -45,6 +45,8 @@ def instance_table(loaded: LoadedInstance) -> Table:
 
 def print_plan(console: Console, plan, out_dir: Path) -> None:
     summary = plan.summary
+    if summary["has_plan"]:
+        console.print(decisions_now_table(plan))
     if summary["has_plan"] or summary.get("has_relaxed_plan"):
         console.print(mix_table(plan))
     status = summary["status"]
@@ -62,6 +64,20 @@ def print_plan(console: Console, plan, out_dir: Path) -> None:
     console.print(f"build {seconds['build']:.2f} s, solve {seconds['solve']:.2f} s, total {seconds['total']:.2f} s; "
                   f"{summary['size']['variables']:,} variables ({summary['size']['integers']:,} integer), "
                   f"{summary['size']['constraints']:,} constraints; outputs in {out_dir}/")
+
+
+def decisions_now_table(plan) -> Table:
+    """decisions.csv: what the plan commits to now, before any scenario is known."""
+    decisions = plan.decisions
+    first = plan.data.QUARTERS[0]
+    table = Table(title=f"Decisions to take now (placed by {first}; decisions.csv)")
+    for col in ("decision", "site", "item", "quantity", "unit", "cost $M"):
+        table.add_column(col, justify="right" if col in ("quantity", "cost $M") else "left")
+    for row in decisions.itertuples():
+        table.add_row(row.decision, row.site, row.item, f"{row.quantity:,.0f}", row.unit, f"{row.cost_musd:,.1f}")
+    if decisions.empty:
+        table.add_row("none", "", "", "", "", "")
+    return table
 
 
 def mix_table(plan) -> Table:

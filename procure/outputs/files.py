@@ -17,7 +17,7 @@ from procure.outputs.ownership import (MANIFEST_FILE, Manifest, OutputDirError, 
                                read_manifest, remove_own, write_manifest)
 
 SUMMARY_FILE = "summary.json"
-TABLE_FILES = {"capacity": "capacity.csv", "plan": "plan.csv", "costs": "costs.csv"}
+TABLE_FILES = {"capacity": "capacity.csv", "plan": "plan.csv", "costs": "costs.csv", "decisions": "decisions.csv"}
 REPORT_INPUTS = ("sources.csv", "power.csv")  # what the plots need beyond the core tables (not with --no-report)
 ANALYSIS_FILES = {"explain": "explain.json", "marginal_costs": "marginal_costs.csv", "binding": "binding.csv",
                   "break_even": "break_even.csv", "baselines": "baselines.csv"}

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from procure.outputs.files import ANALYSIS_FILES, PLOTS_DIR, atomic_write_text
+from procure.outputs.decisions import decisions_table
+from procure.outputs.files import ANALYSIS_FILES, PLOTS_DIR, atomic_write_text, has_tables
 from procure.report.plots import PLOT_FILES, PLOT_TITLES, most_likely_scenario, read_outputs, write_plots
 
 if TYPE_CHECKING:  # only for annotations: rendering needs no model code
@@ -194,6 +195,13 @@ def build_blocks(out_dir: Path) -> tuple[str, list[Block]]:
         line += (f" · **expected discounted cost** {_b(summary['objective'], 2)} (net of residual value)"
                  f" · bound {_b(summary.get('bound'), 2)} · gap {gap:.2e}" if gap is not None else "")
     blocks.append(Block("text", line))
+    scenarios, quarters = list(summary.get("scenarios", {})), summary.get("quarters", [])
+    decisions = (decisions_table(outputs.get("plan"), scenarios[0], quarters[0])
+                 if has_tables(summary) and scenarios and quarters else None)
+    if decisions is not None:
+        blocks.append(Block("heading", "Decisions to take now"))
+        blocks.append(Block("table", decisions, caption=f"Committed in {summary['quarters'][0]}, before any scenario "
+                                                        "is known (decisions.csv; cost $M, undiscounted)"))
     sec, size = summary.get("seconds", {}), summary.get("size", {})
     blocks.append(Block("text", f"Quarters {' – '.join(summary.get('quarters', []))}; scenarios "
                         + ", ".join(f"{s} (p = {p:g})" for s, p in probability.items())
