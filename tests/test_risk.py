@@ -88,3 +88,19 @@ def test_the_cli_takes_the_cvar_options(tmp_path):
                                    "--out", str(tmp_path / "bad")])
     assert bad.exit_code == EXIT_BAD_INPUT and "--cvar-alpha: Input should be less than 1" in " ".join(bad.output.split())
     assert "Traceback" not in bad.output
+
+
+def test_the_terminal_and_the_report_say_what_the_objective_is(tmp_path):
+    from typer.testing import CliRunner
+
+    from helpers import write
+    from procure.cli import app
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["solve", str(write(tmp_path, hedge())), "--gap", "0", "--cvar-weight", "0.5",
+                                      "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "objective 2.0 $M (0.5 × expected + 0.5 × CVaR at 0.5, discounted; expected 2.0, CVaR 2.0 $M)" in said
+    report = (out / "report.md").read_text()
+    assert "**objective (0.5 × expected + 0.5 × CVaR at 0.5; expected" in report

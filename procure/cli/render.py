@@ -43,6 +43,18 @@ def instance_table(loaded: LoadedInstance) -> Table:
     return table
 
 
+def objective_label(summary: dict) -> str:
+    """What the objective is: the expected discounted cost, or with a CVaR weight W > 0 the blend
+    (1 − W) · E + W · CVaR_alpha, with the plan's expected cost and CVaR beside it."""
+    weight = summary.get("cvar_weight") or 0.0
+    if weight <= 0:
+        return "expected discounted"
+    label = f"{1 - weight:g} × expected + {weight:g} × CVaR at {summary.get('cvar_alpha', 0):g}, discounted"
+    if summary.get("expected_cost") is not None and summary.get("cvar") is not None:
+        label += f"; expected {summary['expected_cost']:,.1f}, CVaR {summary['cvar']:,.1f} $M"
+    return label
+
+
 def print_plan(console: Console, plan, out_dir: Path) -> None:
     summary = plan.summary
     if summary["has_plan"]:
@@ -54,7 +66,7 @@ def print_plan(console: Console, plan, out_dir: Path) -> None:
     line = f"[bold {colour}]{status}[/]"
     if summary["objective"] is not None:
         gap = summary["gap"]
-        line += (f"  objective {summary['objective']:,.1f} $M (expected discounted)"
+        line += (f"  objective {summary['objective']:,.1f} $M ({objective_label(summary)})"
                  f"  gap {gap:.2e}" if gap is not None else "")
     console.print(line)
     for relaxed in summary.get("relaxed", []):

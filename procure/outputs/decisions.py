@@ -19,4 +19,5 @@ def decisions_table(plan: pd.DataFrame, first_scenario: str, first_quarter: str)
     root = plan[(plan["scenario"] == first_scenario) & (plan["quarter"] == first_quarter)
                 & plan["decision"].isin(COMMITMENTS)]
     root = root.rename(columns={"quarter": "place_by"})[DECISIONS_COLUMNS].reset_index(drop=True)
-    return root.fillna({"site": ""})  # read back from CSV, an empty site is NaN
+    site = root["site"].astype(object)
+    return root.assign(site=site.where(site.notna(), ""))  # read back from CSV, an empty site is NaN

@@ -192,7 +192,11 @@ def build_blocks(out_dir: Path) -> tuple[str, list[Block]]:
     line = f"**Status:** {status}"
     if summary.get("objective") is not None:
         gap = summary.get("gap")
-        line += (f" · **expected discounted cost** {_b(summary['objective'], 2)} (net of residual value)"
+        what = ("expected discounted cost" if not summary.get("cvar_weight") else
+                f"objective ({1 - summary['cvar_weight']:g} × expected + {summary['cvar_weight']:g} × CVaR at "
+                f"{summary.get('cvar_alpha', 0):g}; expected {_b(summary.get('expected_cost'), 2)}, CVaR "
+                f"{_b(summary.get('cvar'), 2)})")
+        line += (f" · **{what}** {_b(summary['objective'], 2)} (net of residual value)"
                  f" · bound {_b(summary.get('bound'), 2)} · gap {gap:.2e}" if gap is not None else "")
     blocks.append(Block("text", line))
     scenarios, quarters = list(summary.get("scenarios", {})), summary.get("quarters", [])
