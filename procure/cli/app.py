@@ -34,10 +34,11 @@ EXIT_OK, EXIT_NO_PLAN, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 MAX_PROBLEMS_SHOWN = 50
 """Problems printed for a bad instance, the first ones in file order, then a count of the rest;
 ``PROCURE_MAX_PROBLEMS`` overrides it (a 44 MB file with 1.2M bad keys spent 180 s printing them)."""
+MAX_PROBLEMS_VARIABLE = "PROCURE_MAX_PROBLEMS"
 
 
 def _max_problems_shown() -> int:
-    text = os.environ.get("PROCURE_MAX_PROBLEMS", "")
+    text = os.environ.get(MAX_PROBLEMS_VARIABLE, "")
     return int(text) if text.isascii() and text.isdigit() and int(text) > 0 else MAX_PROBLEMS_SHOWN
 
 
@@ -48,7 +49,7 @@ def _fail_input(exc: InstanceError, path: Path) -> None:
     # one line per problem, never wrapped, so paths can be grepped; one write, not one print per problem
     lines = [f"  • {problem}" for problem in exc.problems[:shown]]
     if len(exc.problems) > shown:
-        lines.append(f"  … and {len(exc.problems) - shown} more (PROCURE_MAX_PROBLEMS={shown} shown)")
+        lines.append(f"  … and {len(exc.problems) - shown} more ({MAX_PROBLEMS_VARIABLE}={shown} shown)")
     errors.file.write("\n".join(lines) + "\n")
     errors.file.flush()
     raise typer.Exit(EXIT_BAD_INPUT)

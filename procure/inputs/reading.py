@@ -2,7 +2,7 @@
 may read.
 
 Every limit here is the one place of its default and names the environment variable that overrides it
-(docs/instance-format.md, "Reading limits"). A refused file is never opened, so nothing it holds reaches an
+(docs/instance-format.md, "Reading rules"). A refused file is never opened, so nothing it holds reaches an
 error message.
 """
 

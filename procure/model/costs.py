@@ -114,6 +114,13 @@ def add_costs(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.residual = pyo.Expression(m.NODES, rule=lambda _, r, t: sum(residual[r, t]))
 
 
+def discounted_net_cost(m: pyo.ConcreteModel, n: tuple):
+    """Node ``n``'s costs discounted to today, less its residual credit discounted from the horizon end:
+    ``δ_t · Σ_c cost[c, n] − δ_T · residual[n]`` ($M), what the objective weights by ``p_n`` and
+    :func:`procure.model.risk.add_risk` sums along each scenario."""
+    return m.discount_factor[n[1]] * sum(m.cost[c, n] for c in COST_CATEGORIES) - m.discount_end * m.residual[n]
+
+
 def add_objective(m: pyo.ConcreteModel, d: ModelData) -> None:
     """Minimise expected discounted cost net of residual value ($M)::
 
@@ -124,9 +131,7 @@ def add_objective(m: pyo.ConcreteModel, d: ModelData) -> None:
     ``W = cvar_weight`` and ``cvar`` are :func:`procure.model.risk.add_risk`'s (with ``W = 0``, ``E`` alone,
     built exactly as without it).
     """
-    expected = sum(d.node_probability[n] * (m.discount_factor[n[1]] * sum(m.cost[c, n] for c in COST_CATEGORIES)
-                                            - m.discount_end * m.residual[n])
-                   for n in d.NODES)
+    expected = sum(d.node_probability[n] * discounted_net_cost(m, n) for n in d.NODES)
     penalty = sum(ELASTIC_PENALTY_MUSD * sum(getattr(m, f"{f}_slack").values())
                   for f in getattr(m, "SLACKS", []))
     if hasattr(m, "cvar"):

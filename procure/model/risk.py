@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from procure.inputs.data import ModelData
-from procure.model.costs import COST_CATEGORIES
+from procure.model.costs import discounted_net_cost
 
 
 def add_risk(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -26,8 +26,7 @@ def add_risk(m: pyo.ConcreteModel, d: ModelData) -> None:
     """
     paths = {s: [d.node_of[s, t] for t in range(d.T)] for s in d.SCENARIOS}
     m.scenario_cost = pyo.Expression(list(d.SCENARIOS), rule=lambda _, s: sum(
-        m.discount_factor[n[1]] * sum(m.cost[c, n] for c in COST_CATEGORIES) - m.discount_end * m.residual[n]
-        for n in paths[s]))
+        discounted_net_cost(m, n) for n in paths[s]))
     if d.cvar_weight <= 0:
         return
     m.value_at_risk = pyo.Var(within=pyo.Reals)

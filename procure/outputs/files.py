@@ -54,10 +54,10 @@ LOCK_WAIT_SECONDS = 600.0
 def writers_lock(out_dir: Path, exclusive: bool = True):
     """Serialise procure's writers (and the checks that read what they write) in ``out_dir``'s parent
     folder (its nearest folder that exists): the kernel's ``flock`` on it, exclusive to write, shared to
-    check. It goes with the
-    process, so a killed run holds none. Without it, two solves writing one ``--out`` in a loop failed 184
-    times in 400 ("changed since procure wrote it") and left an old directory behind. Waiting, it says so
-    on stderr once; after :data:`LOCK_WAIT_SECONDS`, :class:`OutputDirError`."""
+    check. It goes with the process, so a killed run holds none. Without it, two solves writing one
+    ``--out`` in a loop failed 184 times in 400 ("changed since procure wrote it") and left an old
+    directory behind. Waiting, it says so on stderr once; after :data:`LOCK_WAIT_SECONDS`,
+    :class:`OutputDirError`."""
     try:
         import fcntl
     except ImportError:  # not POSIX: unlocked, as before

@@ -30,6 +30,8 @@ PLAN_COLUMNS = ["scenario", "quarter", "decision", "site", "item", "quantity", "
 COSTS_COLUMNS = ["scenario", "year", "category", "undiscounted_musd", "discounted_musd"]
 DECISIONS = ("build_blocks", "total_power_mw", "buy", "retire", "installed", "powered", "lease_commit",
              "leased", "contract", "rental")
+
+
 def _v(x) -> float:
     value = pyo.value(x, exception=False) if not isinstance(x, (int, float)) else x
     value = 0.0 if value is None else float(value)

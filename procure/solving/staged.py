@@ -432,14 +432,14 @@ def _set_increments(model: pyo.ConcreteModel, d: ModelData) -> None:
     """Set the blocks built (``build``) and the lease lots signed (``commit``) at each node to the
     differences of their running totals as they now stand, so that rows evaluated on the rounded totals
     (the capex budget: a block rounded up costs its build) see what the rounded plan spends."""
-    for increments, totals in (("build", "blocks_to_date"), ("commit", "lease_lots_to_date")):
+    # the group of each increment's running total: build[i, n] -> (i,), commit[o, k, L, n] -> (o, L)
+    for increments, totals, group_of in (("build", "blocks_to_date", lambda key: key[:-2]),
+                                         ("commit", "lease_lots_to_date", lambda key: (key[0], key[2]))):
         increment, total = getattr(model, increments, None), getattr(model, totals, None)
         if increment is None or total is None:
             continue
         for key, var in increment.items():
-            group, (r, t) = key[:-2], key[-2:]
-            if increments == "commit":  # commit[o, k, L, n]: the group of the totals is (o, L)
-                group = (key[0], key[2])
+            group, (r, t) = group_of(key), key[-2:]
             parent = d.parent_node[r, t]
             before = total[(*group, *parent)].value if parent and (*group, *parent) in total else 0.0
             var.set_value((total[(*group, r, t)].value or 0.0) - (before or 0.0), skip_validation=True)
